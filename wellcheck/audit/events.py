@@ -1,0 +1,84 @@
+"""The enumerated audit event types, each in one category (CJIS 5.4.1.1, UK DPA 2018 s.62)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Category(models.TextChoices):
+    COLLECTION = "collection", "Collection"
+    ALTERATION = "alteration", "Alteration"
+    CONSULTATION = "consultation", "Consultation (read)"
+    DISCLOSURE = "disclosure", "Disclosure"
+    COMBINATION = "combination", "Combination"
+    ERASURE = "erasure", "Erasure"
+    SIGN_IN = "sign_in", "Sign-in"
+    PERMISSION = "permission", "Permission change"
+    AUDIT_ACCESS = "audit_access", "Audit access"
+    POLICY = "policy", "Policy change"
+
+
+class EventType(models.TextChoices):
+    CHECK_CREATED = "check.created", "Check recorded"
+    CHECK_TALLIED = "check.tallied", "Check recorded as a de-identified tally"
+    CHECK_UPDATED = "check.updated", "Check changed"
+    CHECK_SUBMITTED = "check.submitted", "Check submitted for review"
+    CHECK_APPROVED = "check.approved", "Check approved"
+    CHECK_RETURNED = "check.returned", "Check returned to the officer"
+    CHECK_MARKED_MH = "check.marked_mental_health", "Check marked mental-health related"
+    CHECK_VIEWED = "check.viewed", "Identifying record of a check read"
+    CHECK_LISTED = "check.listed", "Checks listed"
+    CHECK_DEIDENTIFIED = "check.deidentified", "Identity removed; check kept as a tally"
+    FOLLOW_UP_CREATED = "follow_up.created", "Follow-up created"
+    FOLLOW_UP_COMPLETED = "follow_up.completed", "Follow-up completed"
+    OUTCOME_REVIEWED = "check.outcome_reviewed", "Outcome reviewed"
+    PERSON_VIEWED = "person.viewed", "Person read"
+    CONSENT_RECORDED = "consent.recorded", "Consent recorded"
+    CONSENT_WITHDRAWN = "consent.withdrawn", "Consent withdrawn"
+    CONSENT_LAPSED = "consent.lapsed", "Consent lapsed"
+    IMPORT_BATCH = "import.batch", "Dispatch calls imported"
+    EXPORT = "export", "Data exported"
+    SIGN_IN_SUCCESS = "sign_in.success", "Signed in"
+    SIGN_IN_FAILURE = "sign_in.failure", "Sign-in failed"
+    SIGN_OUT = "sign_in.sign_out", "Signed out"
+    TOKEN_ISSUED = "token.issued", "API token issued"
+    USER_CREATED = "user.created", "User created"
+    POLICY_CHANGED = "agency.policy_changed", "Record policy changed"
+    ACCESS_DENIED = "access.denied", "Access refused"
+    AUDIT_READ = "audit.read", "Audit trail read"
+
+
+CATEGORY_OF: dict[str, str] = {
+    EventType.CHECK_CREATED: Category.COLLECTION,
+    EventType.CHECK_TALLIED: Category.COLLECTION,
+    EventType.CHECK_UPDATED: Category.ALTERATION,
+    EventType.CHECK_SUBMITTED: Category.ALTERATION,
+    EventType.CHECK_APPROVED: Category.ALTERATION,
+    EventType.CHECK_RETURNED: Category.ALTERATION,
+    EventType.CHECK_MARKED_MH: Category.ALTERATION,
+    EventType.CHECK_VIEWED: Category.CONSULTATION,
+    EventType.CHECK_LISTED: Category.CONSULTATION,
+    EventType.CHECK_DEIDENTIFIED: Category.ERASURE,
+    EventType.FOLLOW_UP_CREATED: Category.COLLECTION,
+    EventType.FOLLOW_UP_COMPLETED: Category.ALTERATION,
+    EventType.OUTCOME_REVIEWED: Category.ALTERATION,
+    EventType.PERSON_VIEWED: Category.CONSULTATION,
+    EventType.CONSENT_RECORDED: Category.COLLECTION,
+    EventType.CONSENT_WITHDRAWN: Category.ALTERATION,
+    EventType.CONSENT_LAPSED: Category.ALTERATION,
+    EventType.IMPORT_BATCH: Category.COLLECTION,
+    EventType.EXPORT: Category.DISCLOSURE,
+    EventType.SIGN_IN_SUCCESS: Category.SIGN_IN,
+    EventType.SIGN_IN_FAILURE: Category.SIGN_IN,
+    EventType.SIGN_OUT: Category.SIGN_IN,
+    EventType.TOKEN_ISSUED: Category.PERMISSION,
+    EventType.USER_CREATED: Category.PERMISSION,
+    EventType.POLICY_CHANGED: Category.POLICY,
+    EventType.ACCESS_DENIED: Category.CONSULTATION,
+    EventType.AUDIT_READ: Category.AUDIT_ACCESS,
+}
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"

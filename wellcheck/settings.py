@@ -1,0 +1,227 @@
+"""WellCheck settings: one module, driven by the environment.
+
+Zero-setup default: SQLite in the data folder (``WELLCHECK_DATA_DIR``, default ``./data``).
+``WELLCHECK_DATABASE_URL`` selects another database (``postgres://user@host:5432/name``).
+Secrets come from the environment or from files in ``<data>/secrets/`` created on first use with
+mode 0600; none is kept in the repository. CJIS values are the defaults (see THREAT_MODEL.md).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("WELLCHECK_DATA_DIR", Path.cwd() / "data")).resolve()
+SECRETS_DIR = DATA_DIR / "secrets"
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def read_secret(name: str, *, nbytes: int = 48) -> str:
+    """A secret from ``WELLCHECK_<NAME>``, else from ``<data>/secrets/<name>``, created if missing."""
+    from_env = os.environ.get(f"WELLCHECK_{name.upper()}")
+    if from_env:
+        return from_env
+    path = SECRETS_DIR / name
+    if not path.exists():
+        SECRETS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(nbytes))
+    return path.read_text().strip()
+
+
+SECRET_KEY = read_secret("secret_key")
+DEBUG = env_bool("WELLCHECK_DEBUG", False)
+# The demo runs on the loopback address; production lists its host names.
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("WELLCHECK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "django_tasks",
+    "django_tasks_db",
+    "wellcheck.core",
+    "wellcheck.accounts",
+    "wellcheck.audit",
+    "wellcheck.checks",
+    "wellcheck.people",
+    "wellcheck.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "wellcheck.core.context.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "wellcheck.core.context.ActorContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "wellcheck.urls"
+WSGI_APPLICATION = "wellcheck.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "checks:list"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wellcheck.core.context.template_context",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get(
+    "WELLCHECK_DATABASE_URL", f"sqlite:///{DATA_DIR / 'wellcheck.sqlite3'}"
+)
+_db = dj_database_url.parse(DATABASE_URL)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + synchronous=FULL: no acknowledged commit is lost on power failure (NORMAL can lose the
+    # last ones). IMMEDIATE transactions make concurrent writers wait (busy timeout) instead of
+    # failing with "database is locked". secure_delete overwrites freed pages with zeros.
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+            "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
+        ),
+    }
+else:
+    _db["CONN_MAX_AGE"] = int(os.environ.get("WELLCHECK_CONN_MAX_AGE", "60"))
+    _db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Passwords and sign-in (CJIS 5.6.2.1 / v6.0 IA-5) ---------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Session lock after 30 minutes idle (CJIS 5.5.5).
+SESSION_COOKIE_AGE = int(os.environ.get("WELLCHECK_SESSION_IDLE_SECONDS", str(30 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE = env_bool("WELLCHECK_SECURE", False)  # behind TLS in production
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE
+SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("WELLCHECK_TIME_ZONE", "America/Los_Angeles")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files: vendored, served by WhiteNoise (air-gapped networks: no CDN) --------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = DATA_DIR / "media"
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "wellcheck.accounts.tokens.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "wellcheck.core.api.exception_handler",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "WellCheck API",
+    "DESCRIPTION": "Records of police wellness checks.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Background jobs (django-tasks with the database worker) --------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Caches: local memory only; identifying data is never cached ----------------------------
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Logging: structured lines without request bodies; no sensitive plaintext ---------------
+LOG_LEVEL = os.environ.get("WELLCHECK_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "wellcheck.core.context.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- WellCheck ------------------------------------------------------------------------------
+WELLCHECK_DEMO = env_bool("WELLCHECK_DEMO", False)

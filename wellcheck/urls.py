@@ -1,0 +1,9 @@
+"""Root URL configuration. Each app's routes declare their access rule (see core/routes.py)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("wellcheck.checks.urls")),
+    path("accounts/", include("wellcheck.accounts.urls")),
+    path("api/v1/", include("wellcheck.api_urls")),
+]
