@@ -1,0 +1,81 @@
+"""Route rules: every view declares the action it needs, or is explicitly public.
+
+Function views use ``@requires(Action.X)`` or ``@public``; DRF views set ``required_action``
+(or ``required_actions`` by HTTP method) and use :class:`ActionPermission`. A test walks the URL
+configuration and fails on any route with no declared rule (see tests/test_route_rules.py).
+
+Route-level denial answers 403 (the page exists for others); record-level denial is the door's
+empty queryset, which answers 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from rest_framework.permissions import BasePermission
+
+from wellcheck.accounts.permissions import Action, can
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def requires(*actions: Action) -> Callable[[V], V]:
+    """Sign-in required, and the actor must hold at least one of ``actions``."""
+
+    def decorate(view: V) -> V:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(can(request.user, a) for a in actions):  # type: ignore[arg-type]
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.wellcheck_rule = tuple(actions)  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def signed_in(view: V) -> V:
+    """Any signed-in user (pages whose content is restricted further by the door)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapped.wellcheck_rule = ("signed_in",)  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]
+
+
+def public(view: V) -> V:
+    """No sign-in. Every public view must also be listed in PUBLIC_ROUTES (reviewed on purpose)."""
+    view.wellcheck_rule = ("public",)  # type: ignore[attr-defined]
+    return view
+
+
+# URL names reachable without signing in. Adding one is a security decision: say why.
+PUBLIC_ROUTES: dict[str, str] = {
+    "accounts:login": "the sign-in page",
+    "accounts:logout": "signing out needs no rights",
+}
+
+
+class ActionPermission(BasePermission):
+    """DRF: the view's ``required_actions[method]`` or ``required_action`` must be held."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        per_method: dict[str, Action] = getattr(view, "required_actions", {})
+        action = per_method.get(request.method, getattr(view, "required_action", None))
+        if action is None:
+            return False
+        return can(request.user, action)
