@@ -168,6 +168,10 @@ class CheckDetail(models.Model):
     )
     incident_number = models.CharField(max_length=40, blank=True, db_index=True)
     address = models.CharField(max_length=300, blank=True, help_text="Block address or intersection.")
+    address_key = models.CharField(
+        max_length=64, blank=True, db_index=True,
+        help_text="Blind index of the normalised address (core/blind.py), for same-address history.",
+    )
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)

@@ -32,6 +32,7 @@ from wellcheck.checks.models import (
     WellnessCheck,
 )
 from wellcheck.checks.taxonomy import CodeCategory
+from wellcheck.core.blind import address_key
 from wellcheck.core.errors import InvalidTransition, ServiceError
 
 EDITABLE_STATES = {CheckState.IMPORTED, CheckState.DRAFT, CheckState.RETURNED}
@@ -134,6 +135,7 @@ def _write_detail(*, actor: User, check: WellnessCheck, data: CheckInput) -> Che
     detail, _ = CheckDetail.objects.get_or_create(check_record=check)
     detail.incident_number = data.incident_number.strip()
     detail.address = data.address.strip()
+    detail.address_key = address_key(detail.address)
     detail.latitude = data.latitude
     detail.longitude = data.longitude
     detail.dispatched_at = data.dispatched_at
