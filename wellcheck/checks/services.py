@@ -88,8 +88,14 @@ def keeps_identity(agency: Agency, data: CheckInput) -> bool:
     return data.consent is not None and "ongoing_support" in data.consent.scopes
 
 
+def _actor_agency(actor: User) -> Agency:
+    if actor.agency_id is None:
+        raise ServiceError("Your account belongs to no agency.")
+    return Agency.objects.get(pk=actor.agency_id)
+
+
 def _unit_for(actor: User, unit_id: int) -> Unit:
-    unit = Unit.objects.filter(pk=unit_id, agency_id=actor.agency_id).first()
+    unit = Unit.objects.filter(pk=unit_id, agency=_actor_agency(actor)).first()
     if unit is None:
         raise ServiceError("Choose a unit (beat) of your agency.", field="unit")
     from wellcheck.accounts.permissions import scope_for
@@ -190,7 +196,7 @@ def _snapshot(check: WellnessCheck) -> dict[str, Any]:
 @transaction.atomic
 def check_create(*, actor: User, data: CheckInput, state: str = CheckState.DRAFT) -> WellnessCheck:
     """Record a check. Returns it as stored: a full record, or a tally under ``consent_only``."""
-    agency = Agency.objects.get(pk=actor.agency_id)
+    agency = _actor_agency(actor)
     unit = _unit_for(actor, data.unit_id)
     tally = not keeps_identity(agency, data)
     facts = _facts(agency, data, tally=tally)

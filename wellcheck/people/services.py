@@ -52,6 +52,7 @@ def _consent_create(*, actor: User, person: Person, scope: str, consent: Consent
     if taken_at > timezone.now() + dt.timedelta(minutes=5):
         raise ServiceError("Consent cannot be taken in the future.", field="consent_taken_at")
     valid_days = Agency.objects.values_list("consent_valid_days", flat=True).get(pk=person.agency_id)
+    expires_at = taken_at + dt.timedelta(days=valid_days)
     row = Consent.objects.create(
         person=person,
         scope=scope,
@@ -59,11 +60,11 @@ def _consent_create(*, actor: User, person: Person, scope: str, consent: Consent
         method=consent.method,
         taken_by=actor,
         taken_at=taken_at,
-        expires_at=taken_at + dt.timedelta(days=valid_days),
+        expires_at=expires_at,
     )
     audit_record(
         actor=actor, event_type=EventType.CONSENT_RECORDED, target=person,
-        details={"scope": scope, "method": consent.method, "expires_at": row.expires_at.isoformat()},
+        details={"scope": scope, "method": consent.method, "expires_at": expires_at.isoformat()},
     )
     return row
 
