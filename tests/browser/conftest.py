@@ -1,0 +1,126 @@
+"""Browser tests: a live WellCheck server and a real Chromium (Debian's ``chromium`` + Playwright).
+
+How to use (any engineer's browser test)::
+
+    import pytest   # nothing else to import: pytest finds these fixtures
+
+    @pytest.mark.browser
+    def test_something(page, live_server, world, sign_in, screenshot):
+        sign_in(page, world.officer_a)                 # through the real sign-in page
+        page.goto(live_server.url + "/")
+        page.get_by_role("link", name="New check").click()
+        screenshot(page, "my-feature-form")            # test-artifacts/my-feature-form.png
+
+Fixtures:
+
+- ``browser`` (session): one Chromium launched from ``/usr/bin/chromium`` (never ``playwright
+  install``: there is no network). Skipped with a clear message when the executable is absent,
+  unless the environment sets ``WELLCHECK_REQUIRE_BROWSER`` (CI does): then a missing browser
+  FAILS the test instead of hiding it.
+- ``page``: a fresh context and page on a 390x844 phone viewport (``PHONE``); each test gets its own
+  cookies. Use ``browser.new_context(...)`` yourself for a second user in the same test, or sign
+  out and in again.
+- ``live_server`` comes from pytest-django (a real server thread on 127.0.0.1, transactional
+  database): data a test creates (``world``) is visible to the server.
+- ``sign_in(page, user, password=PASSWORD)``: fills ``/accounts/login/`` and waits until it has
+  left the sign-in page. If the sign-in page later asks for more (MFA), extend this helper here so
+  every browser test keeps working.
+- ``screenshot(page, name)``: a full-page PNG under ``test-artifacts/`` (gitignored) for humans.
+
+Playwright's sync API runs an event loop in the test thread, and Django refuses database calls
+from a thread with a running loop; the ``browser`` fixture sets ``DJANGO_ALLOW_ASYNC_UNSAFE`` while
+the browser runs (restored at session end) so tests, fixtures and database teardown keep working.
+Each test that uses ``page`` must carry ``@pytest.mark.browser``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wellcheck.testing.personas import PASSWORD
+
+CHROMIUM = Path(os.environ.get("WELLCHECK_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _browser_required() -> bool:
+    return bool(os.environ.get("WELLCHECK_REQUIRE_BROWSER"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = (
+            f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y "
+            "chromium) to run browser tests"
+        )
+        if _browser_required():
+            pytest.fail(f"{message}; WELLCHECK_REQUIRE_BROWSER is set, so this is a failure.")
+        pytest.skip(message)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - dev dependency missing
+        if _browser_required():
+            pytest.fail(f"playwright is not installed: {exc}")
+        pytest.skip(f"playwright is not installed: {exc}")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as pw:
+            instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                yield instance
+            finally:
+                instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True)
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def sign_in(live_server: Any) -> Callable[..., None]:
+    def do(page: Any, user: Any, password: str = PASSWORD) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        page.locator("form:has(input[name=password]) [type=submit]").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return do
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], Path]:
+    def take(page: Any, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
