@@ -1,0 +1,1 @@
+"""The JSON API for wellness checks (``/api/v1/checks/``): thin views over the door and services."""
