@@ -36,7 +36,7 @@ def run(cmd: list[str], **kw: object) -> None:
 
 
 def ensure_python() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (dev.py may be started by an older python3)
         sys.exit(f"WellCheck needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
 
 
@@ -68,8 +68,10 @@ def ensure_chromium() -> None:
         run([apt, "update", "-qq"], env=env)
         run([apt, "install", "-y", "-qq", "chromium"], env=env)
         return
-    say("chromium is missing: browser tests will be skipped "
-        "(install Debian's 'chromium' package; CI sets WELLCHECK_REQUIRE_BROWSER=1 to fail instead)")
+    say(
+        "chromium is missing: browser tests will be skipped (install Debian's 'chromium' "
+        "package; CI sets WELLCHECK_REQUIRE_BROWSER=1 to fail instead)"
+    )
 
 
 def wellcheck(*args: str, env: dict[str, str] | None = None) -> None:
@@ -86,18 +88,24 @@ def cmd_run() -> None:
     say(f"data folder: {env['WELLCHECK_DATA_DIR']}")
     wellcheck("migrate", "--no-input", "-v", "0", env=env)
     wellcheck("seed-demo", env=env)
-    say("starting the background worker and the web app on http://127.0.0.1:8000/")
-    worker = subprocess.Popen([str(BIN / "wellcheck"), "db_worker"], cwd=ROOT, env=env)
+    say("starting the background worker, the daily-job scheduler and the web app")
+    helpers = [
+        subprocess.Popen([str(BIN / "wellcheck"), name], cwd=ROOT, env=env)
+        for name in ("db_worker", "scheduler")
+    ]
+    say("WellCheck is at http://127.0.0.1:8000/ (Ctrl-C stops it)")
     try:
         wellcheck("runserver", "--noreload", "--insecure", "127.0.0.1:8000", env=env)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, subprocess.CalledProcessError):
         pass
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for proc in helpers:
+            proc.send_signal(signal.SIGTERM)
+        for proc in helpers:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def cmd_test(args: list[str]) -> int:
