@@ -1,0 +1,244 @@
+"""The streaming import: read, parse, write in batches, report progress.
+
+Memory is flat: one batch of parsed rows at a time (``batch_size``). Each batch commits on its
+own (see ``intake.services``), and the reject lines of a batch are flushed to the reject file
+before the batch commits; on resume the reject file is cut back to the size recorded with the last
+committed batch, so it too ends exactly as after one clean run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from wellcheck.accounts.models import Agency, RecordPolicy, User
+from wellcheck.core.errors import ServiceError
+from wellcheck.intake import services
+from wellcheck.intake.models import ImportRun, RunStatus
+from wellcheck.intake.parse import Call, Rejected, RowParser
+from wellcheck.intake.profiles import Profile
+from wellcheck.intake.reader import CsvSource, Refused
+
+PREFLIGHT_ROWS = 1000
+Progress = Callable[[int, int, int], None]
+
+
+@dataclass
+class ImportResult:
+    """What a run did. ``refused`` means nothing was written (see ``message``)."""
+
+    summary: dict[str, Any]
+    run: ImportRun | None = None
+    refused: bool = False
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+    reject_path: str = ""
+
+    def json_summary(self) -> dict[str, Any]:
+        return {k: self.summary[k] for k in services.SUMMARY_KEYS}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def preflight(path: Path, profile: Profile, *, tally: bool) -> None:
+    """Refuse a file none of whose first rows can be read under this profile (wrong profile)."""
+    with CsvSource(path, profile) as source:
+        parser = RowParser(profile, source.header, tally=tally)
+        first_reason, seen = "", 0
+        for raw in source.rows():
+            seen += 1
+            parsed = parser.parse(raw)
+            if isinstance(parsed, Call):
+                return
+            first_reason = first_reason or f"line {parsed.line}: {parsed.reason}"
+            if seen >= PREFLIGHT_ROWS:
+                break
+        if seen:
+            raise Refused(
+                f"{path.name}: none of the first {seen} rows can be read with the profile "
+                f"{profile.name!r} ({first_reason}). Wrong profile?"
+            )
+
+
+class RejectFile:
+    """Append-only reject CSV (line, reason, row); cut back to a committed size on resume."""
+
+    def __init__(self, path: Path | None, *, keep_bytes: int, with_values: bool) -> None:
+        self.path = path
+        self.size = keep_bytes
+        self.with_values = with_values
+        self._fh: BinaryIO | None = None
+        self._pending = io.StringIO()
+        self._writer = csv.writer(self._pending)
+        if path is not None and (keep_bytes or path.exists()):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = path.open("r+b" if path.exists() else "w+b")
+            self._fh.truncate(keep_bytes)
+            self._fh.seek(keep_bytes)
+
+    def add(self, rejected: Rejected) -> None:
+        row = [rejected.line, rejected.reason]
+        if self.with_values:
+            row.append(",".join(rejected.values))
+        self._writer.writerow(row)
+
+    def flush(self) -> int:
+        """Write what is pending to disk (fsync) and return the file size."""
+        data = self._pending.getvalue()
+        if data and self.path is not None:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("w+b")
+                self._fh.write(b"line,reason,row\r\n" if self.with_values else b"line,reason\r\n")
+            self._fh.write(data.encode("utf-8"))
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self.size = self._fh.tell()
+        self._pending.seek(0)
+        self._pending.truncate()
+        return self.size
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+def run_import(
+    *,
+    agency: Agency,
+    profile: Profile,
+    path: Path,
+    actor: User | None = None,
+    reject_path: Path | None = None,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+    run: ImportRun | None = None,
+    file_name: str | None = None,
+) -> ImportResult:
+    """Import one file. Refusals (unreadable file, wrong profile) write nothing."""
+    path = Path(path)
+    tally = agency.record_policy == RecordPolicy.CONSENT_ONLY
+    try:
+        with CsvSource(path, profile):
+            pass
+        ctx = services.ImportContext.build(agency=agency, profile=profile, actor=actor)
+        preflight(path, profile, tally=tally)
+    except (Refused, ServiceError) as exc:
+        message = exc.messages[0] if isinstance(exc, ServiceError) else str(exc)
+        if run is not None:
+            run = services.import_run_close(run=run, status=RunStatus.REFUSED, message=message)
+        return ImportResult(
+            summary=services.empty_counters(), run=run, refused=True, message=message
+        )
+    run = services.import_run_open(
+        actor=actor,
+        agency=agency,
+        profile=profile,
+        file_name=file_name or path.name,
+        file_sha256=file_sha256(path),
+        file_size=path.stat().st_size,
+        batch_size=batch_size,
+        reject_path=reject_path,
+        run=run,
+    )
+    rejects = RejectFile(
+        Path(run.reject_path) if run.reject_path else None,
+        keep_bytes=run.reject_bytes if run.rows_done else 0,
+        with_values=not tally,
+    )
+    try:
+        notes = _stream(ctx, run, path, rejects, progress)
+    except BaseException:
+        rejects.close()
+        if not isinstance(run, ImportRun) or run.pk is None:
+            raise
+        try:
+            services.import_run_close(run=run, status=RunStatus.FAILED, message="interrupted")
+        except Exception:  # noqa: S110  (the original error is what matters)
+            pass
+        raise
+    rejects.close()
+    run = services.import_run_close(run=run, status=RunStatus.FINISHED)
+    summary = services.merge_counters(run.counters, {})
+    return ImportResult(
+        summary=summary,
+        run=run,
+        notes=notes,
+        reject_path=run.reject_path if run.reject_bytes else "",
+    )
+
+
+def _stream(
+    ctx: services.ImportContext,
+    run: ImportRun,
+    path: Path,
+    rejects: RejectFile,
+    progress: Progress | None,
+) -> list[str]:
+    size = run.batch_size
+    skip = run.rows_done
+    with CsvSource(path, ctx.profile) as source:
+        parser = RowParser(ctx.profile, source.header, tally=ctx.tally)
+        consumed = 0
+        calls: list[Call] = []
+        rejected = 0
+        for raw in source.rows():
+            consumed += 1
+            if consumed <= skip:
+                if not raw.error and not parser._get(raw.values, "incident_number"):
+                    parser.parse(raw)  # keeps the derived-key occurrence counts identical
+                continue
+            parsed = parser.parse(raw)
+            if isinstance(parsed, Rejected):
+                rejects.add(parsed)
+                rejected += 1
+            else:
+                calls.append(parsed)
+            if len(calls) + rejected >= size:
+                _commit(ctx, run, calls, rejected, consumed, source.bytes_read, rejects)
+                calls, rejected = [], 0
+                if progress:
+                    progress(consumed, source.bytes_read, source.size)
+        if calls or rejected:
+            _commit(ctx, run, calls, rejected, consumed, source.size, rejects)
+        if progress:
+            progress(consumed, source.size, source.size)
+        notes = list(source.notes.notes)
+        if source.notes.junk_lines:
+            notes.append(f"{source.notes.junk_lines} blank or junk line(s) skipped")
+        if source.notes.repeated_headers:
+            notes.append(f"{source.notes.repeated_headers} repeated header line(s) skipped")
+        return notes
+
+
+def _commit(
+    ctx: services.ImportContext,
+    run: ImportRun,
+    calls: list[Call],
+    rejected: int,
+    consumed: int,
+    bytes_done: int,
+    rejects: RejectFile,
+) -> None:
+    reject_bytes = rejects.flush()
+    services.import_batch_apply(
+        ctx=ctx,
+        run=run,
+        calls=calls,
+        rejected=rejected,
+        rows_consumed=consumed,
+        bytes_done=bytes_done,
+        reject_bytes=reject_bytes,
+    )

@@ -1,0 +1,163 @@
+"""What the importer keeps besides the checks themselves.
+
+``ImportRun`` is one import of one file: its progress is committed with each batch, so a run
+killed at any moment resumes after its last committed batch. ``ImportedCall`` is the ledger of
+every dispatch call seen (keyed hash of the incident key, a keyed digest of what was stored,
+de-identified facts only), which makes a re-import idempotent and a changed row detectable.
+``CallCount`` counts calls per agency, category, call type, beat and local day, so analytics can
+show welfare checks as a share of all calls. None of these tables holds plaintext identity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from wellcheck.accounts.permissions import Scope
+from wellcheck.core.querysets import RestrictedQuerySet
+
+if TYPE_CHECKING:
+    from wellcheck.accounts.models import User
+
+
+class CallCategory(models.TextChoices):
+    WELFARE_CHECK = "welfare_check", "Welfare check"
+    MENTAL_HEALTH = "mental_health", "Mental-health related"
+    OTHER = "other", "Other call"
+
+
+CHECK_CATEGORIES = (CallCategory.WELFARE_CHECK, CallCategory.MENTAL_HEALTH)
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    REFUSED = "refused", "Refused"
+    FAILED = "failed", "Failed"
+
+
+def _agency_scope(actor: User, scope: Scope) -> Q:
+    return Q(agency_id=actor.agency_id)
+
+
+class ImportRun(models.Model):
+    """One import of one file. Counters and position are committed with every batch."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    profile_name = models.CharField(max_length=80)
+    profile_digest = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=255, help_text="Base name of the file, for people.")
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_size = models.BigIntegerField(default=0)
+    upload_path = models.CharField(max_length=500, blank=True, help_text="Web uploads only.")
+    reject_path = models.CharField(max_length=500, blank=True)
+    reject_bytes = models.BigIntegerField(
+        default=0, help_text="Reject-file size at the last commit."
+    )
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    message = models.CharField(max_length=500, blank=True)
+    batch_size = models.PositiveIntegerField(default=5000)
+    batches_done = models.PositiveIntegerField(default=0)
+    rows_done = models.BigIntegerField(default=0, help_text="Data rows consumed (incl. rejected).")
+    bytes_done = models.BigIntegerField(default=0)
+    counters = models.JSONField(default=dict, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.file_name} ({self.get_status_display()})"
+
+    @classmethod
+    def scope_filter(cls, actor: User, scope: Scope) -> Q:
+        return _agency_scope(actor, scope)
+
+    @property
+    def percent(self) -> int:
+        if not self.file_size:
+            return 0
+        return min(100, int(100 * self.bytes_done / self.file_size))
+
+
+class ImportedCall(models.Model):
+    """One dispatch call seen by the importer (any category). Unique per agency and key."""
+
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    source_key = models.CharField(max_length=64)
+    digest = models.CharField(max_length=32, help_text="Keyed digest of the values stored.")
+    category = models.CharField(max_length=16, choices=CallCategory.choices)
+    call_type = models.CharField(max_length=40)
+    unit_code = models.CharField(max_length=40, blank=True)
+    day = models.DateField(help_text="Local day of the call in the agency's time zone.")
+    check_record = models.ForeignKey(
+        "checks.WellnessCheck", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "source_key"], name="imported_call_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_type} {self.day}"
+
+    @classmethod
+    def scope_filter(cls, actor: User, scope: Scope) -> Q:
+        return _agency_scope(actor, scope)
+
+
+class CallCount(models.Model):
+    """Calls per agency, category, call type, beat (unit code) and local day.
+
+    Every imported call is counted once here, whatever its category: welfare checks, mental-health
+    calls and all other calls. "Welfare checks as a share of all calls" is
+    ``sum(calls where category=welfare_check) / sum(calls)``. Kept exact by the importer's ledger:
+    a re-imported call is not counted twice, a changed call moves between groups.
+    """
+
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=16, choices=CallCategory.choices)
+    call_type = models.CharField(max_length=40)
+    unit_code = models.CharField(max_length=40, blank=True)
+    day = models.DateField()
+    calls = models.IntegerField(default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "category", "call_type", "unit_code", "day"],
+                name="call_count_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.call_type} {self.unit_code} {self.day}: {self.calls}"
+
+    @classmethod
+    def scope_filter(cls, actor: User, scope: Scope) -> Q:
+        base = Q(agency_id=actor.agency_id)
+        if scope >= Scope.AGENCY:
+            return base
+        from wellcheck.accounts.models import Unit
+
+        codes = Unit.objects.filter(pk__in=actor.scope_unit_ids()).values_list("code", flat=True)
+        return base & Q(unit_code__in=list(codes))

@@ -1,0 +1,253 @@
+"""One CSV row to one typed call, or a rejection with its reason. Pure: no database access.
+
+Repairs (a row is imported, with a warning): coordinates outside the profile's bounds or
+unparseable are dropped; a row without an incident number gets a stable key derived from its time,
+call type and address (plus its occurrence number among identical rows of the file); an over-long
+call type or beat is cut; a row without a call type is counted as another call. Rejections (the
+row goes to the reject file): no parseable time, fields that do not line up with the header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import zoneinfo
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from wellcheck.core.blind import _key, keyed_index, normalise_address
+from wellcheck.intake.models import CallCategory
+from wellcheck.intake.profiles import Profile
+from wellcheck.intake.reader import Header, RawRow
+
+UTC = dt.UTC
+MAX_CODE = 40
+NO_CALL_TYPE = "(none)"
+_ISO = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"}
+
+
+@dataclass(slots=True)
+class Call:
+    line: int
+    source_key: str
+    digest: str
+    category: str
+    call_type: str
+    unit_code: str
+    day: dt.date
+    received_at: dt.datetime
+    outcome: str | None
+    incident_number: str = ""
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_check(self) -> bool:
+        return self.category != CallCategory.OTHER
+
+
+@dataclass(slots=True)
+class Rejected:
+    line: int
+    reason: str
+    values: list[str]
+
+
+@lru_cache(maxsize=1)
+def _digest_key() -> bytes:
+    return hashlib.sha256(b"intake-digest|" + _key("import_key")).digest()
+
+
+class RowParser:
+    """Parses rows of one file under one profile. Keeps only the occurrence counts of keyless
+    rows (hashes), so memory stays flat for files with incident numbers."""
+
+    def __init__(self, profile: Profile, header: Header, *, tally: bool) -> None:
+        self.p = profile
+        self.pos = header.positions
+        self.width = header.width
+        self.tally = tally
+        self.tz = zoneinfo.ZoneInfo(profile.time_zone)
+        self.fast_iso = all(f in _ISO for f in profile.time_formats)
+        self._need = max(self.pos[f] for f in profile.required) + 1
+        self._derived_seen: dict[str, int] = {}
+
+    def _get(self, values: list[str], name: str) -> str:
+        i = self.pos.get(name)
+        if i is None or i >= len(values):
+            return ""
+        return values[i].strip()
+
+    def _time(self, text: str) -> dt.datetime | None:
+        if not text:
+            return None
+        if self.fast_iso:
+            try:
+                return dt.datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        for fmt in self.p.time_formats:
+            try:
+                return dt.datetime.strptime(text, fmt)  # noqa: DTZ007 (zone added by the caller)
+            except ValueError:
+                continue
+        return None
+
+    def address(self, values: list[str]) -> str:
+        p = self.p
+        street = " ".join(x for x in (self._get(values, n) for n in p.address_street) if x)
+        for suffix in p.address_strip_suffixes:
+            if street.upper().endswith(suffix.upper()):
+                street = street[: -len(suffix)].rstrip()
+        cross = " ".join(x for x in (self._get(values, n) for n in p.address_cross) if x)
+        number = self._get(values, p.address_number) if p.address_number else ""
+        if cross:
+            return f"{street} / {cross}" if street else cross
+        if number and number != "0":
+            return f"{number} {street}".strip()
+        return street
+
+    def _coords(self, values: list[str], warnings: list[str]) -> tuple[Decimal | None, ...]:
+        lat_s, lon_s = self._get(values, "latitude"), self._get(values, "longitude")
+        if not lat_s and not lon_s:
+            return None, None
+        try:
+            lat, lon = float(lat_s), float(lon_s)
+        except ValueError:
+            warnings.append("coordinates not numbers; dropped")
+            return None, None
+        if self.p.bounds is not None and not self.p.bounds.contains(lat, lon):
+            warnings.append("coordinates outside the profile's bounds; dropped")
+            return None, None
+        try:
+            return (
+                Decimal(lat_s).quantize(Decimal("0.000001")),
+                Decimal(lon_s).quantize(Decimal("0.000001")),
+            )
+        except InvalidOperation:
+            warnings.append("coordinates not numbers; dropped")
+            return None, None
+
+    def parse(self, row: RawRow) -> Call | Rejected:
+        values = row.values
+        if row.error:
+            return Rejected(row.line, row.error, values)
+        if len(values) > self.width and any(v.strip() for v in values[self.width :]):
+            return Rejected(
+                row.line,
+                f"row has {len(values)} fields but the header has {self.width} (unknown columns)",
+                values,
+            )
+        if len(values) < self._need:
+            return Rejected(
+                row.line, f"row has {len(values)} fields but the header has {self.width}", values
+            )
+        p = self.p
+        time_text = self._get(values, "received_at")
+        local = self._time(time_text)
+        if local is None:
+            return Rejected(
+                row.line,
+                f"no parseable time in {p.columns['received_at'][0]!r} "
+                f"(expected {' or '.join(p.time_formats)})",
+                values,
+            )
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=self.tz)
+        call_type = self._get(values, "call_type")
+        warnings: list[str] = []
+        if not call_type:
+            call_type = NO_CALL_TYPE
+            warnings.append("no call type; counted as another call")
+        if len(call_type) > MAX_CODE:
+            call_type = call_type[:MAX_CODE]
+            warnings.append("call type longer than 40 characters; cut")
+        upper = call_type.upper()
+        if upper in p.welfare_types:
+            category = CallCategory.WELFARE_CHECK
+        elif upper in p.mental_health_types:
+            category = CallCategory.MENTAL_HEALTH
+        else:
+            category = CallCategory.OTHER
+        unit = self._get(values, "unit")
+        if unit.upper() in p.unit_missing:
+            unit = p.unit_fallback
+        if len(unit) > MAX_CODE:
+            unit = unit[:MAX_CODE]
+            warnings.append("beat longer than 40 characters; cut")
+        lat, lon = self._coords(values, warnings)
+        incident = self._get(values, "incident_number")
+        address = ""
+        if category != CallCategory.OTHER or not incident:
+            address = self.address(values)
+        if incident:
+            key = keyed_index(f"{p.key_namespace}|{incident}", key_name="import_key")
+        else:
+            key = self._derived_key(values, local, call_type, address)
+            warnings.append("no incident number; key derived from time, call type and address")
+        received = local.astimezone(UTC)
+        outcome = p.outcomes.get(self._get(values, "disposition").upper())
+        if self.tally:
+            received = received.replace(minute=0, second=0, microsecond=0)
+            incident, address, lat, lon = "", "", None, None
+        if category == CallCategory.OTHER:
+            incident, address, lat, lon = "", "", None, None
+        digest = hmac.new(
+            _digest_key(),
+            "\x1f".join(
+                (
+                    category,
+                    call_type,
+                    unit,
+                    received.isoformat(),
+                    outcome or "",
+                    incident,
+                    address,
+                    str(lat),
+                    str(lon),
+                )
+            ).encode(),
+            hashlib.blake2b,
+        ).hexdigest()[:32]
+        return Call(
+            line=row.line,
+            source_key=key,
+            digest=digest,
+            category=category,
+            call_type=call_type,
+            unit_code=unit,
+            day=local.date(),
+            received_at=received,
+            outcome=outcome,
+            incident_number=incident[:MAX_CODE],
+            address=address[:300],
+            latitude=lat,
+            longitude=lon,
+            warnings=warnings,
+        )
+
+    def _derived_key(
+        self, values: list[str], local: dt.datetime, call_type: str, address: str
+    ) -> str:
+        parts = []
+        for name in self.p.key_fallback:
+            if name == "received_at":
+                parts.append(local.replace(tzinfo=None).isoformat())
+            elif name == "address":
+                parts.append(normalise_address(address))
+            elif name == "call_type":
+                parts.append(call_type.upper())
+            else:
+                parts.append(self._get(values, name).upper())
+        base = keyed_index(
+            f"{self.p.key_namespace}|derived|{'|'.join(parts)}", key_name="import_key"
+        )
+        n = self._derived_seen.get(base, 0) + 1
+        self._derived_seen[base] = n
+        if n == 1:
+            return base
+        return keyed_index(f"{base}|{n}", key_name="import_key")

@@ -1,0 +1,439 @@
+"""Writes of the importer. Each batch is one transaction: its checks, details, ledger rows,
+call counts, the run's progress and ONE audit event naming the records created or changed commit
+together or not at all. So a run killed at any moment (kill -9) resumes after its last committed
+batch with no duplicate and no half-written batch; and since every insert is
+``ON CONFLICT DO NOTHING`` on the agency's source key, importing a file twice adds nothing.
+
+The policy is applied here: in a ``consent_only`` agency an imported call is a tally (no detail,
+the time cut to the hour), decided by the caller's ``ImportContext.tally``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from wellcheck.accounts.models import Agency, RecordPolicy, Unit, User
+from wellcheck.audit.events import EventType
+from wellcheck.audit.services import audit_record
+from wellcheck.checks.models import CheckDetail, CheckState, Code, RecordMode, Source, WellnessCheck
+from wellcheck.checks.taxonomy import CodeCategory
+from wellcheck.core.blind import address_key
+from wellcheck.core.errors import ServiceError
+from wellcheck.intake import bulk
+from wellcheck.intake.models import CallCategory, CallCount, ImportedCall, ImportRun, RunStatus
+from wellcheck.intake.parse import Call
+from wellcheck.intake.profiles import Profile
+
+CHECK_NS = uuid.UUID("6b1f4a52-52f4-4a43-9d0b-2f7a3c1e9d10")
+LEDGER_FIELDS = [
+    "agency_id",
+    "source_key",
+    "digest",
+    "category",
+    "call_type",
+    "unit_code",
+    "day",
+    "check_record_id",
+]
+SUMMARY_KEYS = (
+    "rows_read",
+    "checks_created",
+    "checks_updated",
+    "checks_unchanged",
+    "created_by_category",
+    "other_calls_counted",
+    "rows_warned",
+    "rows_rejected",
+)
+SQLITE_CHUNK = 900
+
+
+def empty_counters() -> dict[str, Any]:
+    return {
+        "rows_read": 0,
+        "checks_created": 0,
+        "checks_updated": 0,
+        "checks_unchanged": 0,
+        "created_by_category": {"welfare_check": 0, "mental_health": 0},
+        "other_calls_counted": 0,
+        "rows_warned": 0,
+        "rows_rejected": 0,
+        "warnings": {},
+    }
+
+
+def merge_counters(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    out = empty_counters()
+    for key, value in total.items():
+        out[key] = value if not isinstance(value, dict) else dict(value)
+    for key, value in part.items():
+        if isinstance(value, dict):
+            for k, v in value.items():
+                out[key][k] = out[key].get(k, 0) + v
+        else:
+            out[key] = out.get(key, 0) + value
+    return out
+
+
+def check_id_for(agency_id: uuid.UUID, source_key: str) -> uuid.UUID:
+    """Deterministic, so a resumed import writes exactly what a clean one would."""
+    return uuid.uuid5(CHECK_NS, f"{agency_id}:{source_key}")
+
+
+@dataclass
+class ImportContext:
+    """What a run needs at every batch; unit ids are cached only after their batch commits."""
+
+    agency: Agency
+    profile: Profile
+    actor: User | None
+    tally: bool
+    outcome_ids: dict[str, int]
+    unit_ids: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, *, agency: Agency, profile: Profile, actor: User | None) -> ImportContext:
+        wanted = set(profile.outcomes.values())
+        outcome_ids = {
+            c.code: c.pk
+            for c in Code.objects.filter(category=CodeCategory.OUTCOME, code__in=wanted).filter(
+                agency__isnull=True
+            )
+        }
+        outcome_ids.update(
+            {
+                c.code: c.pk
+                for c in Code.objects.filter(
+                    category=CodeCategory.OUTCOME, code__in=wanted, agency=agency
+                )
+            }
+        )
+        unknown = sorted(wanted - set(outcome_ids))
+        if unknown:
+            raise ServiceError(
+                f"The profile {profile.name!r} maps dispositions to unknown outcome code(s): "
+                f"{', '.join(unknown)}.",
+                field="outcomes",
+            )
+        units = dict(Unit.objects.filter(agency=agency).values_list("code", "pk"))
+        return cls(
+            agency=agency,
+            profile=profile,
+            actor=actor,
+            tally=agency.record_policy == RecordPolicy.CONSENT_ONLY,
+            outcome_ids=outcome_ids,
+            unit_ids=units,
+        )
+
+
+def _existing(agency: Agency, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+    found: dict[str, tuple[Any, ...]] = {}
+    chunk = SQLITE_CHUNK if len(keys) > SQLITE_CHUNK else len(keys) or 1
+    for i in range(0, len(keys), chunk):
+        rows = ImportedCall.objects.filter(
+            agency=agency, source_key__in=keys[i : i + chunk]
+        ).values_list(
+            "source_key", "digest", "category", "call_type", "unit_code", "day", "check_record_id"
+        )
+        for row in rows:
+            found[row[0]] = row
+    return found
+
+
+def _unit_id(ctx: ImportContext, code: str, created: dict[str, int]) -> int:
+    if code in ctx.unit_ids:
+        return ctx.unit_ids[code]
+    if code not in created:
+        unit, _ = Unit.objects.get_or_create(
+            agency=ctx.agency,
+            code=code,
+            defaults={
+                "name": ctx.profile.unit_name.format(code=code)[:200],
+                "kind": ctx.profile.unit_kind,
+            },
+        )
+        created[code] = unit.pk
+    return created[code]
+
+
+def _check_row(ctx: ImportContext, call: Call, unit_id: int, now: Any) -> list[Any]:
+    mh = call.category == CallCategory.MENTAL_HEALTH
+    check = WellnessCheck(
+        id=check_id_for(ctx.agency.pk, call.source_key),
+        agency_id=ctx.agency.pk,
+        unit_id=unit_id,
+        state=CheckState.IMPORTED,
+        record_mode=RecordMode.TALLY if ctx.tally else RecordMode.IDENTIFIED,
+        source=Source.IMPORTED,
+        source_key=call.source_key,
+        received_at=call.received_at,
+        outcome_id=ctx.outcome_ids.get(call.outcome) if call.outcome else None,
+        mental_health_related=mh,
+        mental_health_marked_at=now if mh else None,
+        created_by_id=ctx.actor.pk if ctx.actor is not None else None,
+        created_at=now,
+        updated_at=now,
+    )
+    return bulk.db_row(check, CHECK_FIELDS)
+
+
+CHECK_FIELDS = [f for f in WellnessCheck._meta.concrete_fields]
+
+
+def _detail_row(check_id: uuid.UUID, call: Call) -> list[Any]:
+    """The detail as the ORM would store it (its fields' own pre_save: encryption included)."""
+    detail = CheckDetail(
+        check_record_id=check_id,
+        incident_number=call.incident_number,
+        address=call.address,
+        address_key=address_key(call.address),
+        latitude=call.latitude,
+        longitude=call.longitude,
+    )
+    return bulk.db_row(detail, DETAIL_FIELDS)
+
+
+DETAIL_FIELDS = [f for f in CheckDetail._meta.concrete_fields]
+
+
+def _apply_update(
+    ctx: ImportContext, check_id: Any, call: Call, unit_id: int, now: Any
+) -> list[str]:
+    """Apply a changed dispatch row to a still-imported check; the names of fields changed."""
+    check = WellnessCheck.objects.select_for_update().filter(pk=check_id).first()
+    if check is None or check.state != CheckState.IMPORTED:
+        return []
+    changed: list[str] = []
+    outcome_id = ctx.outcome_ids.get(call.outcome) if call.outcome else None
+    mh = check.mental_health_related or call.category == CallCategory.MENTAL_HEALTH
+    for name, value in (
+        ("unit_id", unit_id),
+        ("received_at", call.received_at),
+        ("outcome_id", outcome_id),
+        ("mental_health_related", mh),
+    ):
+        if getattr(check, name) != value:
+            setattr(check, name, value)
+            changed.append(name.removesuffix("_id"))
+    if "mental_health_related" in changed:
+        check.mental_health_marked_at = now
+    check.save()
+    if not ctx.tally:
+        detail, _ = CheckDetail.objects.get_or_create(check_record=check)
+        for name in ("incident_number", "address", "latitude", "longitude"):
+            if getattr(detail, name) != getattr(call, name):
+                setattr(detail, name, getattr(call, name))
+                changed.append(name)
+        detail.address_key = address_key(detail.address)
+        detail.save()
+    return changed
+
+
+@transaction.atomic
+def import_batch_apply(
+    *,
+    ctx: ImportContext,
+    run: ImportRun,
+    calls: list[Call],
+    rejected: int,
+    rows_consumed: int,
+    bytes_done: int,
+    reject_bytes: int,
+) -> dict[str, Any]:
+    """Write one batch and the run's progress, with one audit event naming what changed.
+
+    ``rows_consumed`` is the run's row position after this batch; refused (ServiceError) if the
+    run has moved on meanwhile (another process resumed it), so no batch is written twice.
+    """
+    bulk.lock_agency(ctx.agency.pk)
+    locked = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if locked.rows_done != run.rows_done:
+        raise ServiceError("This import is being run by another process.", field="run")
+    now = timezone.now()
+    agency = ctx.agency
+    existing = _existing(agency, [c.source_key for c in calls])
+    part = empty_counters()
+    part["rows_read"] = len(calls) + rejected
+    part["rows_rejected"] = rejected
+    warnings: Counter[str] = Counter()
+    new_units: dict[str, int] = {}
+    checks, details, ledger = [], [], []
+    ledger_updates: list[tuple[Call, Any]] = []
+    deltas: Counter[tuple[Any, ...]] = Counter()
+    created_ids: list[str] = []
+    updated: list[dict[str, Any]] = []
+    for call in calls:
+        if call.warnings:
+            part["rows_warned"] += 1
+            warnings.update(call.warnings)
+        old = existing.get(call.source_key)
+        group = (agency.pk, call.category, call.call_type, call.unit_code, call.day)
+        if old is not None and old[1] == call.digest:
+            if call.is_check:
+                part["checks_unchanged"] += 1
+            continue
+        check_id = old[6] if old is not None else None
+        if old is None:
+            deltas[group] += 1
+            if not call.is_check:
+                part["other_calls_counted"] += 1
+        else:
+            old_group = (agency.pk, old[2], old[3], old[4], old[5])
+            if old_group != group:
+                deltas[old_group] -= 1
+                deltas[group] += 1
+        if call.is_check:
+            unit_id = _unit_id(ctx, call.unit_code, new_units)
+            if check_id is None:
+                check_id = check_id_for(agency.pk, call.source_key)
+                checks.append(_check_row(ctx, call, unit_id, now))
+                if not ctx.tally:
+                    details.append(_detail_row(check_id, call))
+                part["checks_created"] += 1
+                part["created_by_category"][call.category] += 1
+                created_ids.append(str(check_id))
+            else:
+                changed = _apply_update(ctx, check_id, call, unit_id, now)
+                if changed:
+                    part["checks_updated"] += 1
+                    updated.append({"id": str(check_id), "fields": sorted(set(changed))})
+                else:
+                    part["checks_unchanged"] += 1
+        elif old is not None and old[6] is not None:
+            warnings["was a welfare or mental-health call, now another type; check kept"] += 1
+        row = [
+            agency.pk,
+            call.source_key,
+            call.digest,
+            call.category,
+            call.call_type,
+            call.unit_code,
+            call.day,
+            check_id,
+        ]
+        if old is None:
+            ledger.append(row)
+            existing[call.source_key] = (*row[1:7], check_id)
+        else:
+            ledger_updates.append((call, check_id))
+            existing[call.source_key] = (*row[1:7], check_id)
+    if checks:
+        bulk.insert_ignore(WellnessCheck, [f.attname for f in CHECK_FIELDS], checks, prepared=True)
+    if details:
+        bulk.insert_ignore(CheckDetail, [f.attname for f in DETAIL_FIELDS], details, prepared=True)
+    if ledger:
+        bulk.insert_ignore(ImportedCall, LEDGER_FIELDS, ledger)
+    for call, check_id in ledger_updates:
+        ImportedCall.objects.filter(agency=agency, source_key=call.source_key).update(
+            digest=call.digest,
+            category=call.category,
+            call_type=call.call_type,
+            unit_code=call.unit_code,
+            day=call.day,
+            check_record_id=check_id,
+        )
+    bulk.add_counts(
+        CallCount,
+        ["agency_id", "category", "call_type", "unit_code", "day"],
+        {k: v for k, v in deltas.items() if v},
+    )
+    part["warnings"] = dict(warnings)
+    batch_no = locked.batches_done + 1
+    if created_ids or updated or new_units:
+        audit_record(
+            actor=ctx.actor,
+            event_type=EventType.IMPORT_BATCH,
+            target=locked,
+            component="import",
+            agency_id=agency.pk,
+            details={
+                "profile": ctx.profile.name,
+                "file_sha256": locked.file_sha256,
+                "batch": batch_no,
+                "rows": part["rows_read"],
+                "created": created_ids,
+                "updated": updated,
+                "units_created": sorted(new_units),
+            },
+        )
+    locked.rows_done = rows_consumed
+    locked.bytes_done = bytes_done
+    locked.batches_done = batch_no
+    locked.reject_bytes = reject_bytes
+    locked.counters = merge_counters(locked.counters or empty_counters(), part)
+    locked.status = RunStatus.RUNNING
+    locked.save()
+    run.rows_done, run.batches_done, run.counters = rows_consumed, batch_no, locked.counters
+    transaction.on_commit(lambda: ctx.unit_ids.update(new_units))
+    return part
+
+
+@transaction.atomic
+def import_run_open(
+    *,
+    actor: User | None,
+    agency: Agency,
+    profile: Profile,
+    file_name: str,
+    file_sha256: str,
+    file_size: int,
+    batch_size: int,
+    reject_path: Path | None,
+    run: ImportRun | None = None,
+) -> ImportRun:
+    """The run to (re)start: the given one, else an unfinished run of the same file, profile and
+    agency (resume after a crash), else a new one."""
+    if run is None:
+        run = (
+            ImportRun.objects.select_for_update()
+            .filter(
+                agency=agency,
+                file_sha256=file_sha256,
+                profile_digest=profile.digest,
+                status__in=[RunStatus.RUNNING, RunStatus.FAILED, RunStatus.QUEUED],
+                upload_path="",
+            )
+            .order_by("-created_at")
+            .first()
+        )
+    if run is None:
+        run = ImportRun.objects.create(
+            agency=agency,
+            profile_name=profile.name,
+            profile_digest=profile.digest,
+            file_name=file_name[:255],
+            file_sha256=file_sha256,
+            file_size=file_size,
+            batch_size=batch_size,
+            started_by=actor,
+            counters=empty_counters(),
+            reject_path=str(reject_path) if reject_path else "",
+        )
+    else:
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if run.rows_done == 0 and reject_path is not None:
+            run.reject_path = str(reject_path)
+        run.profile_digest = profile.digest
+        run.file_sha256, run.file_size = file_sha256, file_size
+    run.status = RunStatus.RUNNING
+    run.save()
+    return run
+
+
+@transaction.atomic
+def import_run_close(*, run: ImportRun, status: str, message: str = "") -> ImportRun:
+    """Mark a run finished, refused or failed (the message never holds row contents)."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    run.status = status
+    run.message = message[:500]
+    if status != RunStatus.FAILED:
+        run.finished_at = timezone.now()
+    run.save()
+    return run

@@ -1,0 +1,101 @@
+"""Helpers for tests (and other engineers' tests) that need real dispatch data in the database.
+
+``import_file(agency, "san_diego", path)`` imports a CSV with a built-in profile exactly as the
+command does and returns the :class:`~wellcheck.intake.engine.ImportResult`. ``canonical_dump()``
+renders the import-related tables without run-specific values, to compare two databases.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from wellcheck.accounts.models import Agency, User
+from wellcheck.intake.engine import ImportResult, run_import
+from wellcheck.intake.profiles import load_profile
+
+
+def real_data_dir() -> Path:
+    """``../shared/data/cfs`` beside the repository (tests only; the app never reads it)."""
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cfs"
+
+
+REAL_FILES = {
+    "san_diego": ("san_diego", "pd_calls_for_service_2023_datasd.csv"),
+    "milwaukee": ("milwaukee", "calls_2018-05.csv"),
+    "berkeley": ("berkeley", "calls_2014-07_2014-11.csv"),
+}
+
+
+def real_file(profile_name: str) -> Path:
+    folder, name = REAL_FILES[profile_name]
+    return real_data_dir() / folder / name
+
+
+def import_file(
+    agency: Agency,
+    profile_name: str,
+    path: str | Path | None = None,
+    *,
+    actor: User | None = None,
+    reject_path: Path | None = None,
+    batch_size: int = 5000,
+) -> ImportResult:
+    """Import ``path`` (default: the real extract of that profile) into ``agency``."""
+    profile = load_profile(profile_name)
+    return run_import(
+        agency=agency,
+        profile=profile,
+        path=Path(path) if path else real_file(profile_name),
+        actor=actor,
+        reject_path=reject_path,
+        batch_size=batch_size,
+    )
+
+
+def canonical_dump() -> str:
+    """The import-related tables as sorted JSON lines, free of run ids and timestamps of writing."""
+    from wellcheck.accounts.models import Unit
+    from wellcheck.audit.models import AuditEvent
+    from wellcheck.checks.models import CheckDetail, WellnessCheck
+    from wellcheck.intake.models import CallCount, ImportedCall
+
+    out: list[Any] = []
+    for c in WellnessCheck.objects.all().values(
+        "id",
+        "agency__slug",
+        "unit__code",
+        "state",
+        "record_mode",
+        "source",
+        "source_key",
+        "received_at",
+        "outcome__code",
+        "mental_health_related",
+    ):
+        out.append(["check", {k: str(v) for k, v in c.items()}])
+    for d in CheckDetail.objects.all().values(
+        "check_record_id", "incident_number", "address", "address_key", "latitude", "longitude"
+    ):
+        out.append(["detail", {k: str(v) for k, v in d.items()}])
+    for row in ImportedCall.objects.all().values_list(
+        "agency__slug",
+        "source_key",
+        "digest",
+        "category",
+        "call_type",
+        "unit_code",
+        "day",
+        "check_record_id",
+    ):
+        out.append(["call", [str(v) for v in row]])
+    for row in CallCount.objects.exclude(calls=0).values_list(
+        "agency__slug", "category", "call_type", "unit_code", "day", "calls"
+    ):
+        out.append(["count", [str(v) for v in row]])
+    for row in Unit.objects.values_list("agency__slug", "code", "name", "kind"):
+        out.append(["unit", list(row)])
+    for e in AuditEvent.objects.filter(event_type="import.batch").values("details"):
+        out.append(["audit", e["details"]])
+    return "\n".join(sorted(json.dumps(x, sort_keys=True, default=str) for x in out))
