@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "wellcheck.checks",
     "wellcheck.people",
     "wellcheck.demo",
+    "wellcheck.intake",
 ]
 
 MIDDLEWARE = [
