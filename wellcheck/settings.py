@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "wellcheck.accounts",
     "wellcheck.audit",
     "wellcheck.checks",
+    "wellcheck.crypto",  # issue 5: data keys (encryption at rest)
     "wellcheck.people",
     "wellcheck.demo",
     "wellcheck.intake",
@@ -226,3 +227,11 @@ LOGGING = {
 
 # --- WellCheck ------------------------------------------------------------------------------
 WELLCHECK_DEMO = env_bool("WELLCHECK_DEMO", False)
+
+# --- Encryption at rest (issue 5, docs/adr/0006-encryption-and-keys.md) ----------------------
+# Key-encryption keys and the blind-index root key: files in this directory (0600, created on
+# first use), unless WELLCHECK_KEKS / WELLCHECK_KEK_CURRENT / WELLCHECK_INDEX_KEY are set.
+WELLCHECK_KEY_DIR = Path(os.environ.get("WELLCHECK_KEY_DIR", SECRETS_DIR / "keys")).resolve()
+# After a person is erased, wrap every remaining data key under a new KEK and destroy the old
+# one, so the erased key is unreadable in backups too ("immediate"), or leave it to the daily job.
+WELLCHECK_SHRED_KEK_ROLL = os.environ.get("WELLCHECK_SHRED_KEK_ROLL", "immediate")

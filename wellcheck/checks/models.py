@@ -19,6 +19,11 @@ from django.db.models import Q
 from wellcheck.accounts.permissions import Scope
 from wellcheck.checks.taxonomy import CodeCategory
 from wellcheck.core.querysets import RestrictedQuerySet
+from wellcheck.crypto.fields import (
+    EncryptedCharField,
+    EncryptedDecimalField,
+    EncryptedTextField,
+)
 
 if TYPE_CHECKING:
     from wellcheck.accounts.models import User
@@ -166,20 +171,24 @@ class CheckDetail(models.Model):
     check_record = models.OneToOneField(
         WellnessCheck, primary_key=True, on_delete=models.CASCADE, related_name="detail"
     )
-    incident_number = models.CharField(max_length=40, blank=True, db_index=True)
-    address = models.CharField(max_length=300, blank=True, help_text="Block address or intersection.")
+    # Identifying values are encrypted (AES-256-GCM, bound to this row and field; the person's
+    # data key when a person is linked, else the global one). See docs/adr/0006.
+    incident_number = EncryptedCharField(max_length=40, blank=True)
+    address = EncryptedCharField(
+        max_length=300, blank=True, help_text="Block address or intersection."
+    )
     address_key = models.CharField(
         max_length=64, blank=True, db_index=True,
         help_text="Blind index of the normalised address (core/blind.py), for same-address history.",
     )
-    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = EncryptedDecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = EncryptedDecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     arrived_at = models.DateTimeField(null=True, blank=True)
     cleared_at = models.DateTimeField(null=True, blank=True)
-    triage_rationale = models.TextField(blank=True)
+    triage_rationale = EncryptedTextField(blank=True)
     responders = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
-    narrative = models.TextField(blank=True)
+    narrative = EncryptedTextField(blank=True)
     person = models.ForeignKey(
         "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="check_details"
     )

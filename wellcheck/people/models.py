@@ -16,6 +16,12 @@ from django.utils import timezone
 
 from wellcheck.accounts.permissions import Scope
 from wellcheck.core.querysets import RestrictedQuerySet
+from wellcheck.crypto.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedJSONField,
+)
 
 if TYPE_CHECKING:
     from wellcheck.accounts.models import User
@@ -25,15 +31,29 @@ class PersonQuerySet(RestrictedQuerySet["Person"]):
     pass
 
 
+_INDEXER = "wellcheck.crypto.blind.person_indexes_of"
+
+
 class Person(models.Model):
-    """The subject of one or more checks. Identifying by definition."""
+    """The subject of one or more checks. Identifying by definition.
+
+    Name, birth date and aliases are encrypted under the person's own data key (AES-256-GCM,
+    bound to this row and field), so erasing the person destroys them in backups too. The
+    ``*_key`` columns are truncated keyed blind indexes for search (see ``crypto/blind.py``),
+    recomputed on every save; search results are re-checked after decryption.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="persons")
-    given_name = models.CharField(max_length=100, blank=True)
-    family_name = models.CharField(max_length=100, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
-    aliases = models.JSONField(default=list, blank=True)
+    given_name = EncryptedCharField(max_length=100, blank=True)
+    family_name = EncryptedCharField(max_length=100, blank=True)
+    date_of_birth = EncryptedDateField(null=True, blank=True)
+    aliases = EncryptedJSONField(default=list, blank=True)
+    name_key = BlindIndexField(indexer=_INDEXER, db_index=True)
+    name_phonetic_key = BlindIndexField(indexer=_INDEXER, db_index=True)
+    family_phonetic_key = BlindIndexField(indexer=_INDEXER, db_index=True)
+    birth_date_key = BlindIndexField(indexer=_INDEXER, db_index=True)
+    birth_year_key = BlindIndexField(indexer=_INDEXER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PersonQuerySet.as_manager()
@@ -86,8 +106,12 @@ class Consent(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
     scope = models.CharField(max_length=30, choices=ConsentScope.choices)
     service_name = models.CharField(max_length=200, blank=True)
-    method = models.CharField(max_length=20, choices=ConsentMethod.choices, default=ConsentMethod.VERBAL)
-    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(
+        max_length=20, choices=ConsentMethod.choices, default=ConsentMethod.VERBAL
+    )
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     taken_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,74 @@
+"""AES-256-GCM values bound to their table, row and field.
+
+Format: ``wc1:<data key id>:<base64(nonce[12] || ciphertext || tag[16])>``. The associated data is
+``<app.model>:<pk>:<field>:<data key id>``, so a value copied to another row, field or table, or
+relabelled with another key id, fails to decrypt instead of showing up in the wrong place.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from wellcheck.crypto import keyring
+from wellcheck.crypto.errors import NotCiphertext, WrongKey
+
+PREFIX = "wc1:"
+
+
+def _pk_text(pk: object) -> str:
+    """One spelling per key: UUIDs hyphenated whether given as UUID, hex or hyphenated text."""
+    if isinstance(pk, str) and len(pk) in (32, 36):
+        try:
+            return str(uuid.UUID(pk))
+        except ValueError:
+            return pk
+    return str(pk)
+
+
+def aad(model_label: str, pk: object, field: str, dek_id: str) -> bytes:
+    return f"{model_label.lower()}:{_pk_text(pk)}:{field}:{dek_id}".encode()
+
+
+def is_ciphertext(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def key_id_of(ciphertext: str) -> str:
+    if not is_ciphertext(ciphertext):
+        raise NotCiphertext("The value is not WellCheck ciphertext.")
+    return ciphertext.split(":", 2)[1]
+
+
+def encrypt(plaintext: str, *, model_label: str, pk: object, field: str, dek_id: str) -> str:
+    """Encrypt ``plaintext`` for one cell under data key ``dek_id`` (a fresh 96-bit nonce)."""
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(keyring.key_bytes(dek_id)).encrypt(
+        nonce, plaintext.encode(), aad(model_label, pk, field, dek_id)
+    )
+    return f"{PREFIX}{dek_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(ciphertext: str, *, model_label: str, pk: object, field: str) -> str:
+    """Decrypt one cell. Raises (never returns garbage) on a wrong key, row, field or table."""
+    if not is_ciphertext(ciphertext):
+        raise NotCiphertext(
+            f"{model_label}.{field} of row {pk} holds data that is not WellCheck ciphertext "
+            "(unencrypted or damaged)."
+        )
+    _, dek_id, body = ciphertext.split(":", 2)
+    blob = base64.b64decode(body)
+    try:
+        plain = AESGCM(keyring.key_bytes(dek_id)).decrypt(
+            blob[:12], blob[12:], aad(model_label, pk, field, dek_id)
+        )
+    except InvalidTag as exc:
+        raise WrongKey(
+            f"{model_label}.{field} of row {pk} does not decrypt with data key {dek_id}: "
+            "the key is wrong, or the value was moved from another row or field."
+        ) from exc
+    return plain.decode()

@@ -1,0 +1,170 @@
+"""Data keys: create, unwrap (cached), retire, destroy, and rewrap under a new KEK.
+
+Unwrapped keys are cached in process memory for a short time (``CACHE_SECONDS``) so that a page
+of rows does not unwrap its key per value; a destroyed key stops working in this process at once
+and in other processes within that time. Errors name the key id and what to do.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wellcheck.crypto.errors import KeyDestroyed, KeyMissing, WrongKey
+from wellcheck.crypto.models import DataKey, DataKeyState
+from wellcheck.crypto.providers import get_provider
+
+CACHE_SECONDS = 60.0
+CURRENT_SECONDS = 2.0
+_lock = threading.Lock()
+_keys: dict[str, tuple[float, bytes]] = {}
+_current: dict[str, tuple[float, str]] = {}
+
+
+def reset_caches() -> None:
+    """Forget every unwrapped key (tests, and after a key is destroyed or rotated)."""
+    with _lock:
+        _keys.clear()
+        _current.clear()
+
+
+def _wrap_aad(dek_id: str, scope: str) -> bytes:
+    return f"wellcheck-dek:{dek_id}:{scope}".encode()
+
+
+def wrap(dek_id: str, scope: str, key: bytes, kek_id: str) -> str:
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(get_provider().kek(kek_id)).encrypt(nonce, key, _wrap_aad(dek_id, scope))
+    return base64.b64encode(nonce + sealed).decode()
+
+
+def unwrap_row(row: DataKey) -> bytes:
+    if row.state == DataKeyState.DESTROYED or not row.wrapped:
+        raise KeyDestroyed(f"Data key {row.id} ({row.scope.split(':')[0]}) was destroyed.")
+    kek = get_provider().kek(row.kek_id)
+    blob = base64.b64decode(row.wrapped)
+    try:
+        return AESGCM(kek).decrypt(blob[:12], blob[12:], _wrap_aad(row.id, row.scope))
+    except InvalidTag as exc:
+        raise WrongKey(
+            f"Data key {row.id} does not open with key-encryption key {row.kek_id}: the key file "
+            "or environment value for that id is not the one that wrapped it."
+        ) from exc
+
+
+def _remember(dek_id: str, key: bytes) -> bytes:
+    with _lock:
+        _keys[dek_id] = (time.monotonic() + CACHE_SECONDS, key)
+    return key
+
+
+def key_bytes(dek_id: str) -> bytes:
+    """The unwrapped data key ``dek_id``; raises a clear error if it is missing or destroyed."""
+    hit = _keys.get(dek_id)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    row = DataKey.objects.filter(pk=dek_id).first()
+    if row is None:
+        raise KeyMissing(f"Data key {dek_id} is not in the key table (crypto_datakey).")
+    return _remember(dek_id, unwrap_row(row))
+
+
+def prefetch(dek_ids: Iterable[str]) -> None:
+    """Unwrap many keys with one query (lists and search results)."""
+    now = time.monotonic()
+    wanted = {d for d in dek_ids if not (d in _keys and _keys[d][0] > now)}
+    if not wanted:
+        return
+    for row in DataKey.objects.filter(pk__in=wanted).exclude(state=DataKeyState.DESTROYED):
+        _remember(row.id, unwrap_row(row))
+
+
+def _create(scope: str) -> DataKey:
+    dek_id = "dk" + secrets.token_hex(7)
+    key = secrets.token_bytes(32)
+    kek_id = get_provider().current_kek_id()
+    row = DataKey(
+        id=dek_id,
+        scope=scope,
+        kek_id=kek_id,
+        wrapped=wrap(dek_id, scope, key, kek_id),
+        created_at=timezone.now(),
+    )
+    with transaction.atomic():
+        row.save(force_insert=True)
+    _remember(dek_id, key)
+    return row
+
+
+def current_key_id(scope: str) -> str:
+    """The active data key of ``scope``, created on first use."""
+    hit = _current.get(scope)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    row = DataKey.objects.filter(scope=scope, state=DataKeyState.ACTIVE).first()
+    if row is None:
+        try:
+            row = _create(scope)
+        except IntegrityError:  # another process created it at the same moment
+            row = DataKey.objects.get(scope=scope, state=DataKeyState.ACTIVE)
+    with _lock:
+        _current[scope] = (time.monotonic() + CURRENT_SECONDS, row.id)
+    return row.id
+
+
+def new_active_key(scope: str) -> str:
+    """Retire the scope's active key (it still decrypts) and make a new one active."""
+    with transaction.atomic():
+        DataKey.objects.select_for_update().filter(scope=scope, state=DataKeyState.ACTIVE).update(
+            state=DataKeyState.RETIRED, retired_at=timezone.now()
+        )
+        row = _create(scope)
+    with _lock:
+        _current[scope] = (time.monotonic() + CURRENT_SECONDS, row.id)
+    return row.id
+
+
+def destroy_scope(scope: str) -> int:
+    """Destroy every data key of ``scope`` (crypto-shredding). Returns the number destroyed."""
+    ids = list(
+        DataKey.objects.filter(scope=scope)
+        .exclude(state=DataKeyState.DESTROYED)
+        .values_list("id", flat=True)
+    )
+    DataKey.objects.filter(pk__in=ids).update(
+        state=DataKeyState.DESTROYED, wrapped="", destroyed_at=timezone.now()
+    )
+    with _lock:
+        for dek_id in ids:
+            _keys.pop(dek_id, None)
+        _current.pop(scope, None)
+    return len(ids)
+
+
+def rewrap_all(*, kek_id: str, batch: int = 2000) -> int:
+    """Re-wrap every live data key not yet under ``kek_id``, in batches. Returns keys rewrapped."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                DataKey.objects.select_for_update()
+                .exclude(state=DataKeyState.DESTROYED)
+                .exclude(kek_id=kek_id)
+                .order_by("pk")[:batch]
+            )
+            if not rows:
+                return done
+            for row in rows:
+                key = unwrap_row(row)
+                row.wrapped = wrap(row.id, row.scope, key, kek_id)
+                row.kek_id = kek_id
+            DataKey.objects.bulk_update(rows, ["wrapped", "kek_id"])
+            done += len(rows)
