@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0002_agency_max_sessions_notification_recoverycode_and_more'),
-        ('checks', '0004_encrypt_detail'),
+        ('accounts', '0001_initial'),
+        ('checks', '0003_detail_address_key'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
