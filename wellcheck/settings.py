@@ -8,6 +8,7 @@ mode 0600; none is kept in the repository. CJIS values are the defaults (see THR
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -68,6 +69,13 @@ INSTALLED_APPS = [
     "wellcheck.people",
     "wellcheck.demo",
     "wellcheck.intake",
+    "wellcheck.insights",
+    "wellcheck.transparency",
+    "wellcheck.administration",
+    # --- access control (issue 3): lockout and TOTP multi-factor sign-in ---
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -78,9 +86,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # access control (issue 3): the verified second factor, then the idle lock, single session
+    # and MFA gate (ActorContextMiddleware), the CSP header, and axes' lockout responses (last).
+    "django_otp.middleware.OTPMiddleware",
     "wellcheck.core.context.ActorContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wellcheck.accounts.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wellcheck.urls"
@@ -141,7 +154,38 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 8},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # access control (issue 3): our offline list of words a police system's users reach for.
+    {"NAME": "wellcheck.accounts.validators.BannedWordsValidator"},
 ]
+
+# --- Access control (issue 3): lockout, MFA, sessions (CJIS 5.5.3, 5.5.5, 5.5.2.2, IA-2) -------
+# AxesBackend first: it refuses a locked username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("WELLCHECK_LOCKOUT", True)
+AXES_FAILURE_LIMIT = 5  # the 6th attempt is refused, even with the right password
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one client cannot lock out every officer
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("WELLCHECK_LOCKOUT_MINUTES", "10")))
+# Each failure expires on its own, COOLOFF after it; the lock ends 10 minutes after the last
+# counted failure (attempts while locked are not counted, so retrying does not extend it).
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_ON_SUCCESS = True  # "5 in a row": a success clears the count
+AXES_LOCKOUT_CALLABLE = "wellcheck.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# TOTP for every signed-in role. The demo may switch it off (a banner says so on every page).
+WELLCHECK_MFA_REQUIRED = env_bool("WELLCHECK_MFA_REQUIRED", True)
+OTP_TOTP_ISSUER = "WellCheck"
+# Idle lock: the middleware checks this server-side on each request; SESSION_COOKIE_AGE below
+# expires the cookie too.
+WELLCHECK_SESSION_IDLE_SECONDS = int(os.environ.get("WELLCHECK_SESSION_IDLE_SECONDS", str(30 * 60)))
+WELLCHECK_BREAK_GLASS_MINUTES = int(os.environ.get("WELLCHECK_BREAK_GLASS_MINUTES", "60"))
+WELLCHECK_LOOK_REASON_MINUTES = int(os.environ.get("WELLCHECK_LOOK_REASON_MINUTES", "30"))
+WELLCHECK_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
 
 # Session lock after 30 minutes idle (CJIS 5.5.5).
 SESSION_COOKIE_AGE = int(os.environ.get("WELLCHECK_SESSION_IDLE_SECONDS", str(30 * 60)))
@@ -161,6 +205,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
+# access control (issue 3): production (WELLCHECK_SECURE=1) also pins the CSRF cookie to the
+# session and names the trusted origins, so `wellcheck check --deploy` passes.
+if SECURE:
+    SESSION_COOKIE_NAME = "__Host-wellcheck-session"
+    CSRF_COOKIE_NAME = "__Host-wellcheck-csrftoken"
+    CSRF_TRUSTED_ORIGINS = [f"https://{h}" for h in ALLOWED_HOSTS if h not in {"testserver"}]
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -171,6 +221,7 @@ USE_TZ = True
 # --- Static files: vendored, served by WhiteNoise (air-gapped networks: no CDN) --------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -235,3 +286,20 @@ WELLCHECK_KEY_DIR = Path(os.environ.get("WELLCHECK_KEY_DIR", SECRETS_DIR / "keys
 # After a person is erased, wrap every remaining data key under a new KEK and destroy the old
 # one, so the erased key is unreadable in backups too ("immediate"), or leave it to the daily job.
 WELLCHECK_SHRED_KEK_ROLL = os.environ.get("WELLCHECK_SHRED_KEK_ROLL", "immediate")
+
+# --- Audit trail (issue 4, docs/adr/0004-audit-chain.md) -------------------------------------
+# Ed25519 key that signs checkpoints: a file outside the database, created (0600) on first use.
+WELLCHECK_AUDIT_SIGNING_KEY_FILE = Path(
+    os.environ.get("WELLCHECK_AUDIT_SIGNING_KEY_FILE", SECRETS_DIR / "audit_signing_key")
+)
+WELLCHECK_AUDIT_ORIGIN = os.environ.get("WELLCHECK_AUDIT_ORIGIN", "wellcheck/audit")
+# A checkpoint is queued every N events; `wellcheck audit checkpoint` from a timer covers time.
+WELLCHECK_AUDIT_CHECKPOINT_EVERY = int(os.environ.get("WELLCHECK_AUDIT_CHECKPOINT_EVERY", "1000"))
+WELLCHECK_AUDIT_CHECKPOINT_MINUTES = int(os.environ.get("WELLCHECK_AUDIT_CHECKPOINT_MINUTES", "60"))
+# Events stay in the database at least this long (CJIS: 1 year); older ones may be archived.
+WELLCHECK_AUDIT_RETENTION_DAYS = max(
+    365, int(os.environ.get("WELLCHECK_AUDIT_RETENTION_DAYS", "365"))
+)
+WELLCHECK_AUDIT_ARCHIVE_DIR = Path(
+    os.environ.get("WELLCHECK_AUDIT_ARCHIVE_DIR", DATA_DIR / "audit_archive")
+)

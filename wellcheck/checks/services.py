@@ -34,6 +34,7 @@ from wellcheck.checks.models import (
 from wellcheck.checks.taxonomy import CodeCategory
 from wellcheck.core.blind import address_key
 from wellcheck.core.errors import InvalidTransition, ServiceError
+from wellcheck.insights.rollups import rollups_mark_dirty  # keeps analytics rollups current
 
 EDITABLE_STATES = {CheckState.IMPORTED, CheckState.DRAFT, CheckState.RETURNED}
 SENSITIVE_FIELDS = set(CheckInput.IDENTIFYING)
@@ -216,6 +217,7 @@ def check_create(*, actor: User, data: CheckInput, state: str = CheckState.DRAFT
         getattr(check, name).set(codes)
     if not tally:
         _write_detail(actor=actor, check=check, data=data)
+    rollups_mark_dirty(agency_id=check.agency_id, day=check.received_at)
     audit_record(
         actor=actor,
         event_type=EventType.CHECK_TALLIED if tally else EventType.CHECK_CREATED,
@@ -254,6 +256,7 @@ def check_update(*, actor: User, check: WellnessCheck, data: CheckInput) -> Well
     else:
         _write_detail(actor=actor, check=check, data=data)
     after = _snapshot(check)
+    rollups_mark_dirty(agency_id=check.agency_id, days=(before["received_at"], check.received_at))
     audit_record(
         actor=actor,
         event_type=EventType.CHECK_UPDATED,
@@ -304,6 +307,7 @@ def check_submit(*, actor: User, check: WellnessCheck) -> WellnessCheck:
     check.state = CheckState.SUBMITTED
     check.submitted_at = timezone.now()
     check.save(update_fields=["state", "submitted_at", "updated_at"])
+    rollups_mark_dirty(agency_id=check.agency_id, day=check.received_at)
     audit_record(actor=actor, event_type=EventType.CHECK_SUBMITTED, target=check)
     return check
 
@@ -335,6 +339,7 @@ def check_review(
         check.state = CheckState.RETURNED
         event = EventType.CHECK_RETURNED
     check.save(update_fields=["state", "approved_at", "updated_at"])
+    rollups_mark_dirty(agency_id=check.agency_id, day=check.received_at)
     audit_record(actor=actor, event_type=event, target=check)
     return check
 
@@ -350,6 +355,7 @@ def check_mark_mental_health(
     check.mental_health_related = related
     check.mental_health_marked_at = timezone.now() if related else None
     check.save(update_fields=["mental_health_related", "mental_health_marked_at", "updated_at"])
+    rollups_mark_dirty(agency_id=check.agency_id, day=check.received_at)
     audit_record(
         actor=actor,
         event_type=EventType.CHECK_MARKED_MH,
@@ -375,6 +381,7 @@ def follow_up_create(
         check_record=check, assigned_to=assigned_to, due_on=due_on, task=task.strip(),
         created_by=actor,
     )
+    rollups_mark_dirty(agency_id=check.agency_id, day=check.received_at)
     audit_record(
         actor=actor, event_type=EventType.FOLLOW_UP_CREATED, target=check,
         details={"follow_up": follow_up.pk, "assigned_to": assigned_to.pk, "due_on": str(due_on)},
@@ -390,6 +397,9 @@ def follow_up_complete(*, actor: User, follow_up: FollowUp, result: str) -> Foll
     follow_up.completed_at = timezone.now()
     follow_up.result = result.strip()
     follow_up.save(update_fields=["completed_at", "result"])
+    rollups_mark_dirty(
+        agency_id=follow_up.check_record.agency_id, day=follow_up.check_record.received_at
+    )
     audit_record(
         actor=actor, event_type=EventType.FOLLOW_UP_COMPLETED, target=follow_up.check_record,
         details={"follow_up": follow_up.pk},
@@ -408,6 +418,7 @@ def check_outcome_review(*, actor: User, check: WellnessCheck, result: str) -> W
     check.outcome_review = code[0]
     check.outcome_reviewed_at = timezone.now()
     check.save(update_fields=["outcome_review", "outcome_reviewed_at", "updated_at"])
+    rollups_mark_dirty(agency_id=check.agency_id, day=check.received_at)
     audit_record(
         actor=actor, event_type=EventType.OUTCOME_REVIEWED, target=check,
         changes={"outcome_review": {"from": old, "to": code[0].code}},
