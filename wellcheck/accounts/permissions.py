@@ -48,6 +48,12 @@ class Action(models.TextChoices):
     CONSENT_MANAGE = "consent.manage", "Record or withdraw consent"
     AGGREGATE_VIEW = "aggregate.view", "See de-identified counts and trends"
     AUDIT_VIEW = "audit.view", "Read the audit trail"
+    # retention, sealing and the person's rights (issue 5)
+    RECORD_PROTECT = "record.protect", "Seal, unseal, restrict or expunge a record"
+    RECORD_PROTECTED_VIEW = "record.protected_view", "Read a sealed or restricted record"
+    RETENTION_REVIEW = "retention.review", "Decide retention reviews"
+    SUBJECT_RIGHTS = "rights.manage", "Handle subject access and other rights requests"
+    HEALTH_DISCLOSE = "health.disclose", "Disclose health notes (with consent or an order)"
     CALLS_IMPORT = "calls.import", "Import dispatch (CAD) calls"
     POLICY_CHANGE = "agency.policy_change", "Change the agency's record policy"
     USER_MANAGE = "user.manage", "Manage users, roles and grants"
@@ -91,6 +97,11 @@ DEFAULT_MATRIX: dict[str, dict[str, Scope]] = {
         A.PERSON_VIEW: S.AGENCY,
         A.CONSENT_MANAGE: S.AGENCY,
         A.CALLS_IMPORT: S.AGENCY,
+        A.RECORD_PROTECT: S.AGENCY,
+        A.RECORD_PROTECTED_VIEW: S.AGENCY,
+        A.RETENTION_REVIEW: S.AGENCY,
+        A.SUBJECT_RIGHTS: S.AGENCY,
+        A.HEALTH_DISCLOSE: S.AGENCY,
         A.AGGREGATE_VIEW: S.AGENCY,
     },
     Role.AUDITOR: {

@@ -38,6 +38,28 @@ class EventType(models.TextChoices):
     CONSENT_LAPSED = "consent.lapsed", "Consent lapsed"
     IMPORT_BATCH = "import.batch", "Dispatch calls imported"
     EXPORT = "export", "Data exported"
+    # encryption, retention and the person's rights (issue 5)
+    PERSON_SEARCHED = "person.searched", "Persons searched by name or birth date"
+    PERSON_ERASED = "person.erased", "Person erased (data key destroyed, checks kept as tallies)"
+    KEYS_ROTATED = "keys.rotated", "Encryption keys rotated"
+    KEK_RETIRED = "keys.kek_retired", "Key-encryption key destroyed"
+    RECORD_SEALED = "record.sealed", "Record sealed"
+    RECORD_UNSEALED = "record.unsealed", "Record unsealed"
+    RECORD_RESTRICTED = "record.restricted", "Record restricted (kept for evidence)"
+    RECORD_UNRESTRICTED = "record.unrestricted", "Restriction lifted"
+    RECORD_EXPUNGED = "record.expunged", "Record expunged"
+    PROTECTED_RECORD_VIEWED = "record.protected_viewed", "Sealed or restricted record read"
+    RETENTION_REVIEW_DUE = "retention.review_due", "Retention review task created"
+    RETENTION_DECIDED = "retention.decided", "Retention review decided"
+    RECORD_DISPOSED = "retention.disposed", "Identity disposed at review; tally kept"
+    HEALTH_SEGMENT_RECORDED = "health.recorded", "Health segment recorded"
+    HEALTH_AUTHORITY_RECORDED = "health.authority_recorded", "Health consent or order recorded"
+    HEALTH_DISCLOSED = "health.disclosed", "Health segment disclosed"
+    HEALTH_DISCLOSURE_REFUSED = "health.disclosure_refused", "Health segment disclosure refused"
+    SUBJECT_ACCESS_OPENED = "rights.access_opened", "Subject access request received"
+    SUBJECT_ACCESS_ANSWERED = "rights.access_answered", "Subject access request answered"
+    RIGHTS_REQUEST_RECEIVED = "rights.request_received", "Rights request received"
+    RIGHTS_REQUEST_DECIDED = "rights.request_decided", "Rights request decided"
     SIGN_IN_SUCCESS = "sign_in.success", "Signed in"
     SIGN_IN_FAILURE = "sign_in.failure", "Sign-in failed"
     SIGN_OUT = "sign_in.sign_out", "Signed out"
@@ -68,6 +90,27 @@ CATEGORY_OF: dict[str, str] = {
     EventType.CONSENT_LAPSED: Category.ALTERATION,
     EventType.IMPORT_BATCH: Category.COLLECTION,
     EventType.EXPORT: Category.DISCLOSURE,
+    EventType.PERSON_SEARCHED: Category.CONSULTATION,
+    EventType.PERSON_ERASED: Category.ERASURE,
+    EventType.KEYS_ROTATED: Category.POLICY,
+    EventType.KEK_RETIRED: Category.POLICY,
+    EventType.RECORD_SEALED: Category.ALTERATION,
+    EventType.RECORD_UNSEALED: Category.ALTERATION,
+    EventType.RECORD_RESTRICTED: Category.ALTERATION,
+    EventType.RECORD_UNRESTRICTED: Category.ALTERATION,
+    EventType.RECORD_EXPUNGED: Category.ERASURE,
+    EventType.PROTECTED_RECORD_VIEWED: Category.CONSULTATION,
+    EventType.RETENTION_REVIEW_DUE: Category.ALTERATION,
+    EventType.RETENTION_DECIDED: Category.ALTERATION,
+    EventType.RECORD_DISPOSED: Category.ERASURE,
+    EventType.HEALTH_SEGMENT_RECORDED: Category.COLLECTION,
+    EventType.HEALTH_AUTHORITY_RECORDED: Category.ALTERATION,
+    EventType.HEALTH_DISCLOSED: Category.DISCLOSURE,
+    EventType.HEALTH_DISCLOSURE_REFUSED: Category.DISCLOSURE,
+    EventType.SUBJECT_ACCESS_OPENED: Category.COLLECTION,
+    EventType.SUBJECT_ACCESS_ANSWERED: Category.DISCLOSURE,
+    EventType.RIGHTS_REQUEST_RECEIVED: Category.COLLECTION,
+    EventType.RIGHTS_REQUEST_DECIDED: Category.ALTERATION,
     EventType.SIGN_IN_SUCCESS: Category.SIGN_IN,
     EventType.SIGN_IN_FAILURE: Category.SIGN_IN,
     EventType.SIGN_OUT: Category.SIGN_IN,
