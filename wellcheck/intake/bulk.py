@@ -17,11 +17,23 @@ from django.db import connection, models
 
 
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """A fast conversion to what the database driver takes, or None when none is needed.
+
+    PostgreSQL (psycopg) takes dates, aware datetimes, UUIDs and decimals as they are; SQLite
+    gets what Django's own SQLite adapters would give (ISO text, UUID hex, UTC naive text).
+    """
     if isinstance(field, models.ForeignKey):
         field = field.target_field
-    if isinstance(field, models.UUIDField | models.DateTimeField | models.DateField) or isinstance(
-        field, models.DecimalField
-    ):
+    if connection.vendor == "postgresql":
+        return None
+    if isinstance(field, models.UUIDField):
+        return lambda v: None if v is None else v.hex
+    if isinstance(field, models.DateTimeField):
+        adapt = connection.ops.adapt_datetimefield_value
+        return lambda v: None if v is None else adapt(v)
+    if isinstance(field, models.DateField):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(field, models.DecimalField):
         return lambda v, f=field: None if v is None else f.get_db_prep_value(v, connection)
     return None
 
@@ -35,10 +47,38 @@ def table_columns(model: type[models.Model], names: Sequence[str]) -> list[tuple
     return out
 
 
-def db_row(instance: models.Model, fields: Sequence[models.Field[Any, Any]]) -> list[Any]:
-    """The column values the ORM would write for a new ``instance`` (each field's ``pre_save``
-    and database conversion, so encrypted fields are encrypted and bound to the row)."""
-    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+class RowBuilder:
+    """Rows of a model's concrete columns as the ORM would write them for a new instance.
+
+    A field with its own ``pre_save`` (encrypted fields, ``auto_now``) runs it, so encrypted
+    values are encrypted and bound to their row exactly as ``save()`` would; every other field
+    takes the given value (or its default) through the fast converter. Built once per batch.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.names = [f.attname for f in self.fields]
+        plain = {models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save}
+        self._plan = []
+        for f in self.fields:
+            custom = type(f).pre_save not in plain
+            default = None if f.has_default() and callable(f.default) else f.get_default()
+            self._plan.append((f, f.attname, custom, default, _converter(f)))
+
+    def row(self, values: dict[str, Any]) -> list[Any]:
+        instance = None
+        out = []
+        for f, attname, custom, default, conv in self._plan:
+            value = values.get(attname, default)
+            if custom and value not in (None, ""):
+                if instance is None:
+                    instance = self.model(**values)
+                value = f.get_db_prep_save(f.pre_save(instance, True), connection)
+            elif conv is not None and value is not None:
+                value = conv(value)
+            out.append(value)
+        return out
 
 
 def insert_ignore(
@@ -49,7 +89,7 @@ def insert_ignore(
     prepared: bool = False,
 ) -> None:
     """Insert rows, skipping any that conflict with a unique constraint already satisfied.
-    ``prepared`` rows come from :func:`db_row` and are written as they are."""
+    ``prepared`` rows come from :class:`RowBuilder` and are written as they are."""
     cols = table_columns(model, names)
     if prepared:
         cols = [(c, None) for c, _ in cols]

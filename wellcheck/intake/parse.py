@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from wellcheck.core.blind import _key, keyed_index, normalise_address
+from wellcheck.core.blind import _key, normalise_address
 from wellcheck.intake.models import CallCategory
 from wellcheck.intake.profiles import Profile
 from wellcheck.intake.reader import Header, RawRow
@@ -62,6 +62,18 @@ def _digest_key() -> bytes:
     return hashlib.sha256(b"intake-digest|" + _key("import_key")).digest()
 
 
+@lru_cache(maxsize=1)
+def _import_hmac() -> hmac.HMAC:
+    return hmac.new(_key("import_key"), digestmod=hashlib.sha256)
+
+
+def import_key(value: str) -> str:
+    """Same value as ``keyed_index(value, key_name="import_key")``, without re-keying each time."""
+    h = _import_hmac().copy()
+    h.update(value.encode())
+    return h.hexdigest()
+
+
 class RowParser:
     """Parses rows of one file under one profile. Keeps only the occurrence counts of keyless
     rows (hashes), so memory stays flat for files with incident numbers."""
@@ -75,6 +87,7 @@ class RowParser:
         self.fast_iso = all(f in _ISO for f in profile.time_formats)
         self._need = max(self.pos[f] for f in profile.required) + 1
         self._derived_seen: dict[str, int] = {}
+        self._has_coords = "latitude" in self.pos and "longitude" in self.pos
 
     def _get(self, values: list[str], name: str) -> str:
         i = self.pos.get(name)
@@ -85,7 +98,7 @@ class RowParser:
     def _time(self, text: str) -> dt.datetime | None:
         if not text:
             return None
-        if self.fast_iso:
+        if self.fast_iso and len(text) >= 16:
             try:
                 return dt.datetime.fromisoformat(text)
             except ValueError:
@@ -112,6 +125,8 @@ class RowParser:
         return street
 
     def _coords(self, values: list[str], warnings: list[str]) -> tuple[Decimal | None, ...]:
+        if not self._has_coords:
+            return None, None
         lat_s, lon_s = self._get(values, "latitude"), self._get(values, "longitude")
         if not lat_s and not lon_s:
             return None, None
@@ -185,7 +200,7 @@ class RowParser:
         if category != CallCategory.OTHER or not incident:
             address = self.address(values)
         if incident:
-            key = keyed_index(f"{p.key_namespace}|{incident}", key_name="import_key")
+            key = import_key(f"{p.key_namespace}|{incident}")
         else:
             key = self._derived_key(values, local, call_type, address)
             warnings.append("no incident number; key derived from time, call type and address")
@@ -196,8 +211,7 @@ class RowParser:
             incident, address, lat, lon = "", "", None, None
         if category == CallCategory.OTHER:
             incident, address, lat, lon = "", "", None, None
-        digest = hmac.new(
-            _digest_key(),
+        digest = hashlib.blake2b(
             "\x1f".join(
                 (
                     category,
@@ -211,8 +225,9 @@ class RowParser:
                     str(lon),
                 )
             ).encode(),
-            hashlib.blake2b,
-        ).hexdigest()[:32]
+            key=_digest_key(),
+            digest_size=16,
+        ).hexdigest()
         return Call(
             line=row.line,
             source_key=key,
@@ -243,11 +258,9 @@ class RowParser:
                 parts.append(call_type.upper())
             else:
                 parts.append(self._get(values, name).upper())
-        base = keyed_index(
-            f"{self.p.key_namespace}|derived|{'|'.join(parts)}", key_name="import_key"
-        )
+        base = import_key(f"{self.p.key_namespace}|derived|{'|'.join(parts)}")
         n = self._derived_seen.get(base, 0) + 1
         self._derived_seen[base] = n
         if n == 1:
             return base
-        return keyed_index(f"{base}|{n}", key_name="import_key")
+        return import_key(f"{base}|{n}")

@@ -120,8 +120,8 @@ class CsvSource:
         self.path = path
         self.profile = profile
         self.notes = FileNotes()
-        self.size = path.stat().st_size
         sniff(path)
+        self.size = path.stat().st_size
         self._raw = path.open("rb")
         _strip_bom(self._raw, self.notes)
         text = io.TextIOWrapper(self._raw, encoding=profile.encoding, errors="replace", newline="")
@@ -177,6 +177,7 @@ class CsvSource:
     def rows(self) -> Iterator[RawRow]:
         """Data rows after the header. Blank lines and repeated headers are skipped (counted)."""
         header_norm = [norm_header(v) for v in self.header.names]
+        first = self.header.names[0].strip().casefold() if self.header.names else ""
         reader = self._reader
         while True:
             try:
@@ -190,7 +191,8 @@ class CsvSource:
                 self.notes.junk_lines += 1
                 continue
             if (
-                len(values) >= len(header_norm)
+                values[0].strip().casefold() == first
+                and len(values) >= len(header_norm)
                 and [norm_header(v) for v in values[: len(header_norm)]] == header_norm
             ):
                 self.notes.repeated_headers += 1

@@ -97,6 +97,8 @@ class ImportContext:
     tally: bool
     outcome_ids: dict[str, int]
     unit_ids: dict[str, int] = field(default_factory=dict)
+    check_rows: bulk.RowBuilder = field(default_factory=lambda: bulk.RowBuilder(WellnessCheck))
+    detail_rows: bulk.RowBuilder = field(default_factory=lambda: bulk.RowBuilder(CheckDetail))
 
     @classmethod
     def build(cls, *, agency: Agency, profile: Profile, actor: User | None) -> ImportContext:
@@ -165,42 +167,38 @@ def _unit_id(ctx: ImportContext, code: str, created: dict[str, int]) -> int:
 
 def _check_row(ctx: ImportContext, call: Call, unit_id: int, now: Any) -> list[Any]:
     mh = call.category == CallCategory.MENTAL_HEALTH
-    check = WellnessCheck(
-        id=check_id_for(ctx.agency.pk, call.source_key),
-        agency_id=ctx.agency.pk,
-        unit_id=unit_id,
-        state=CheckState.IMPORTED,
-        record_mode=RecordMode.TALLY if ctx.tally else RecordMode.IDENTIFIED,
-        source=Source.IMPORTED,
-        source_key=call.source_key,
-        received_at=call.received_at,
-        outcome_id=ctx.outcome_ids.get(call.outcome) if call.outcome else None,
-        mental_health_related=mh,
-        mental_health_marked_at=now if mh else None,
-        created_by_id=ctx.actor.pk if ctx.actor is not None else None,
-        created_at=now,
-        updated_at=now,
+    return ctx.check_rows.row(
+        dict(
+            id=check_id_for(ctx.agency.pk, call.source_key),
+            agency_id=ctx.agency.pk,
+            unit_id=unit_id,
+            state=CheckState.IMPORTED,
+            record_mode=RecordMode.TALLY if ctx.tally else RecordMode.IDENTIFIED,
+            source=Source.IMPORTED,
+            source_key=call.source_key,
+            received_at=call.received_at,
+            outcome_id=ctx.outcome_ids.get(call.outcome) if call.outcome else None,
+            mental_health_related=mh,
+            mental_health_marked_at=now if mh else None,
+            created_by_id=ctx.actor.pk if ctx.actor is not None else None,
+            created_at=now,
+            updated_at=now,
+        )
     )
-    return bulk.db_row(check, CHECK_FIELDS)
 
 
-CHECK_FIELDS = [f for f in WellnessCheck._meta.concrete_fields]
-
-
-def _detail_row(check_id: uuid.UUID, call: Call) -> list[Any]:
+def _detail_row(rows: bulk.RowBuilder, check_id: uuid.UUID, call: Call) -> list[Any]:
     """The detail as the ORM would store it (its fields' own pre_save: encryption included)."""
-    detail = CheckDetail(
-        check_record_id=check_id,
-        incident_number=call.incident_number,
-        address=call.address,
-        address_key=address_key(call.address),
-        latitude=call.latitude,
-        longitude=call.longitude,
+    return rows.row(
+        {
+            "check_record_id": check_id,
+            "incident_number": call.incident_number,
+            "address": call.address,
+            "address_key": address_key(call.address),
+            "latitude": call.latitude,
+            "longitude": call.longitude,
+        }
     )
-    return bulk.db_row(detail, DETAIL_FIELDS)
-
-
-DETAIL_FIELDS = [f for f in CheckDetail._meta.concrete_fields]
 
 
 def _apply_update(
@@ -295,7 +293,7 @@ def import_batch_apply(
                 check_id = check_id_for(agency.pk, call.source_key)
                 checks.append(_check_row(ctx, call, unit_id, now))
                 if not ctx.tally:
-                    details.append(_detail_row(check_id, call))
+                    details.append(_detail_row(ctx.detail_rows, check_id, call))
                 part["checks_created"] += 1
                 part["created_by_category"][call.category] += 1
                 created_ids.append(str(check_id))
@@ -325,9 +323,9 @@ def import_batch_apply(
             ledger_updates.append((call, check_id))
             existing[call.source_key] = (*row[1:7], check_id)
     if checks:
-        bulk.insert_ignore(WellnessCheck, [f.attname for f in CHECK_FIELDS], checks, prepared=True)
+        bulk.insert_ignore(WellnessCheck, ctx.check_rows.names, checks, prepared=True)
     if details:
-        bulk.insert_ignore(CheckDetail, [f.attname for f in DETAIL_FIELDS], details, prepared=True)
+        bulk.insert_ignore(CheckDetail, ctx.detail_rows.names, details, prepared=True)
     if ledger:
         bulk.insert_ignore(ImportedCall, LEDGER_FIELDS, ledger)
     for call, check_id in ledger_updates:
