@@ -5,5 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("wellcheck.checks.urls")),
     path("accounts/", include("wellcheck.accounts.urls")),
+    path("insights/", include("wellcheck.insights.urls")),
     path("api/v1/", include("wellcheck.api_urls")),
 ]

@@ -282,25 +282,24 @@ def _follow_ups(sink: CellSink, zone: ZoneInfo, checks: QuerySet[WellnessCheck])
 
 
 def _hexes(sink: CellSink, zone: ZoneInfo, checks: QuerySet[WellnessCheck]) -> None:
-    """H3 cells (resolution 8) of checks with coordinates; coordinates are not kept."""
-    rows = (
-        CheckDetail.objects.filter(
-            check_record__in=checks.values("pk"), latitude__isnull=False, longitude__isnull=False
-        )
-        .annotate(
-            m=TruncMonth("check_record__received_at", tzinfo=zone),
-            unit_id=F("check_record__unit_id"),
-            mh=F("check_record__mental_health_related"),
-        )
-        .values_list("unit_id", "m", "mh", "latitude", "longitude")
-        .iterator(chunk_size=5000)
+    """H3 cells (resolution 8) of checks with coordinates. The coordinates are encrypted at rest;
+    they are opened here, turned into a cell id at once and dropped (never stored or logged)."""
+    months = dict(checks.annotate(m=TruncMonth("received_at", tzinfo=zone)).values_list("pk", "m"))
+    details = (
+        CheckDetail.objects.filter(check_record__in=checks.values("pk"), latitude__isnull=False)
+        .select_related(None)
+        .only("check_record_id", "latitude", "longitude")
+        .annotate(unit_id=F("check_record__unit_id"), mh=F("check_record__mental_health_related"))
     )
     counts: dict[tuple[int, dt.date, str], list[int]] = defaultdict(lambda: [0, 0])
-    for unit_id, m, mh, lat, lng in rows:
+    for d in details.iterator(chunk_size=2000):
+        lat, lng = d.latitude, d.longitude
+        if lat is None or lng is None:
+            continue
         cell = h3.latlng_to_cell(float(lat), float(lng), H3_RESOLUTION)
-        c = counts[(unit_id, _month(m), cell)]
+        c = counts[(d.unit_id, _month(months[d.check_record_id]), cell)]
         c[0] += 1
-        c[1] += 1 if mh else 0
+        c[1] += 1 if d.mh else 0
     for (unit_id, m, cell), (n, mh) in counts.items():
         sink.add(unit_id, Grain.MONTH, m, "h3", cell, n=n, mh_n=mh)
 
