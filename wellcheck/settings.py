@@ -220,6 +220,7 @@ USE_TZ = True
 
 # --- Static files: vendored, served by WhiteNoise (air-gapped networks: no CDN) --------------
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the project's own vendored CSS/JS (wellcheck/static/)
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
 STORAGES = {
