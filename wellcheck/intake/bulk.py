@@ -97,11 +97,12 @@ def insert_ignore(
     qn = connection.ops.quote_name
     col_sql = ", ".join(qn(c) for c, _ in cols)
     if connection.vendor == "postgresql":
-        stage = qn(f"stage_{table}")
+        # One staging table per column list (no constraints: the INSERT below checks them).
+        stage = qn(f"stage_{table}_{len(cols)}")
         with connection.cursor() as cur:
             cur.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {stage} "  # noqa: S608 (names from the model)
-                f"(LIKE {qn(table)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                f"SELECT {col_sql} FROM {qn(table)} WITH NO DATA"
             )
             with cur.cursor.copy(f"COPY {stage} ({col_sql}) FROM STDIN") as copy:
                 for row in rows:
