@@ -3,6 +3,10 @@
 ``audit_record`` joins the caller's transaction, so the event commits or rolls back with the
 change it records. ``audit_record_failure`` writes in its own transaction, so a refused or failed
 attempt is kept even when the request rolls back.
+
+Each event is appended to the hash chain (``chain.append_event``): appends are serialised, so
+concurrent writers never fork the chain and ``seq`` has no gap. Holding the append lock until the
+caller's transaction ends is the price of a gap-free chain written in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from wellcheck.audit.chain import append_event
 from wellcheck.audit.events import CATEGORY_OF, EventType, Outcome
 from wellcheck.audit.models import AuditEvent
 from wellcheck.core.context import current_client_ip, current_request_id
@@ -67,7 +72,7 @@ def audit_record(
     actor_pk = getattr(actor, "pk", None) if actor is not None else None
     if agency_id is None and actor is not None:
         agency_id = getattr(actor, "agency_id", None)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         occurred_at=timezone.now(),
         component=component,
         event_type=str(event_type),
@@ -85,6 +90,7 @@ def audit_record(
         changes=changes or {},
         details=details or {},
     )
+    return append_event(event)
 
 
 def audit_record_failure(**kwargs: Any) -> AuditEvent:

@@ -1,0 +1,110 @@
+"""Appending to the hash chain: one writer at a time, no fork, no gap.
+
+PostgreSQL: a transaction-scoped advisory lock (:data:`APPEND_LOCK`), then the tail is read by
+``seq``; the lock is held until the caller's transaction commits or rolls back, so the next writer
+sees the committed tail. The unique ``seq`` is a second line of defence: two rows can never claim
+the same place. SQLite: ``BEGIN IMMEDIATE`` (settings) already serialises writers.
+
+Deadlock note: a transaction that writes an audit event holds the lock to its end; if it then
+waits for a row lock held by another transaction that is itself waiting to audit, PostgreSQL's
+deadlock detector aborts one of them. Services lock their rows first and audit last.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from wellcheck.audit.canonical import (
+    FIELDS_V1,
+    GENESIS,
+    VERSION,
+    canonical_bytes,
+    chain_hash,
+    clean_json,
+    row_values,
+)
+from wellcheck.audit.models import AuditArchive, AuditEvent
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key: "WCAUDIT" in ASCII, fits a signed 64-bit integer.
+APPEND_LOCK = 0x57434155444954
+
+_TEXT_FIELDS = (
+    "component",
+    "event_type",
+    "category",
+    "actor_name",
+    "outcome",
+    "request_id",
+    "client_ip",
+    "target_type",
+    "target_id",
+    "reason",
+)
+_MAX = {"actor_name": 200, "reason": 500, "request_id": 64, "client_ip": 64, "target_id": 64}
+
+
+def lock_chain() -> None:
+    """Take the append lock for the rest of the current transaction (no-op on SQLite)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK])
+
+
+def chain_tail() -> tuple[int, str]:
+    """``(seq, row_hash)`` of the newest event, or of the newest archive when none is live."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq, row_hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0]), str(row[1])
+    archive = AuditArchive.objects.order_by("-last_seq").first()
+    if archive is not None:
+        return archive.last_seq, archive.last_hash
+    return 0, GENESIS
+
+
+def event_hash(event: AuditEvent) -> str:
+    """The chained hash of an (unsaved or saved) event from its own column values."""
+    values = row_values({name: getattr(event, name) for name in FIELDS_V1})
+    return chain_hash(event.prev_hash, canonical_bytes(values))
+
+
+def _clean(event: AuditEvent) -> None:
+    for name in _TEXT_FIELDS:
+        value = unicodedata.normalize("NFC", str(getattr(event, name) or ""))
+        setattr(event, name, value[: _MAX.get(name, 60)] if name in _MAX else value)
+    event.recipients = clean_json(list(event.recipients or []))
+    event.changes = clean_json(dict(event.changes or {}))
+    event.details = clean_json(dict(event.details or {}))
+
+
+def append_event(event: AuditEvent) -> AuditEvent:
+    """Give ``event`` its place in the chain and insert it. Joins the caller's transaction."""
+    _clean(event)
+    with transaction.atomic():
+        lock_chain()
+        seq, prev = chain_tail()
+        event.seq = seq + 1
+        event.prev_hash = prev
+        event.canon_version = VERSION
+        event.row_hash = event_hash(event)
+        event.save(force_insert=True)
+        every = int(getattr(settings, "WELLCHECK_AUDIT_CHECKPOINT_EVERY", 0) or 0)
+        if every and event.seq % every == 0:
+            transaction.on_commit(_enqueue_checkpoint)
+    return event
+
+
+def _enqueue_checkpoint() -> None:
+    try:
+        from wellcheck.audit.tasks import audit_checkpoint_task
+
+        audit_checkpoint_task.enqueue()
+    except Exception:  # a missed checkpoint is caught up by the next one; never fail the write
+        logger.exception("could not enqueue an audit checkpoint")
