@@ -62,6 +62,12 @@ def canonical_dump() -> str:
     from wellcheck.intake.models import CallCount, ImportedCall
 
     out: list[Any] = []
+    key_of = {str(pk): key for pk, key in WellnessCheck.objects.values_list("id", "source_key")}
+
+    def k(value: Any) -> str:
+        """A check by its source key: ids hold the agency's uuid, which differs per database."""
+        return str(key_of.get(str(value), value))
+
     for c in WellnessCheck.objects.all().values(
         "id",
         "agency__slug",
@@ -74,11 +80,22 @@ def canonical_dump() -> str:
         "outcome__code",
         "mental_health_related",
     ):
-        out.append(["check", {k: str(v) for k, v in c.items()}])
-    for d in CheckDetail.objects.all().values(
-        "check_record_id", "incident_number", "address", "address_key", "latitude", "longitude"
-    ):
-        out.append(["detail", {k: str(v) for k, v in d.items()}])
+        c["id"] = k(c["id"])
+        out.append(["check", {key: str(v) for key, v in c.items()}])
+    for d in CheckDetail.objects.all():
+        out.append(
+            [
+                "detail",
+                [
+                    k(d.check_record_id),
+                    d.incident_number,
+                    d.address,
+                    d.address_key,
+                    str(d.latitude),
+                    str(d.longitude),
+                ],
+            ]
+        )
     for row in ImportedCall.objects.all().values_list(
         "agency__slug",
         "source_key",
@@ -89,7 +106,7 @@ def canonical_dump() -> str:
         "day",
         "check_record_id",
     ):
-        out.append(["call", [str(v) for v in row]])
+        out.append(["call", [*(str(v) for v in row[:-1]), k(row[-1])]])
     for row in CallCount.objects.exclude(calls=0).values_list(
         "agency__slug", "category", "call_type", "unit_code", "day", "calls"
     ):
@@ -97,5 +114,8 @@ def canonical_dump() -> str:
     for row in Unit.objects.values_list("agency__slug", "code", "name", "kind"):
         out.append(["unit", list(row)])
     for e in AuditEvent.objects.filter(event_type="import.batch").values("details"):
-        out.append(["audit", e["details"]])
+        details = dict(e["details"])
+        details["created"] = [k(i) for i in details.get("created", [])]
+        details["updated"] = [{**u, "id": k(u["id"])} for u in details.get("updated", [])]
+        out.append(["audit", details])
     return "\n".join(sorted(json.dumps(x, sort_keys=True, default=str) for x in out))
