@@ -3,35 +3,15 @@ a pg_dump of the PostgreSQL database, not in the SQLite database file."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from wellcheck.checks.models import CheckDetail
-from wellcheck.crypto.testing import Canary, find_needles, record_check
+from wellcheck.crypto.testing import Canary, find_needles, pg_dump_bytes, record_check
 from wellcheck.people.models import Person
 from wellcheck.testing.personas import make_world
-
-
-def pg_dump_bytes() -> bytes:
-    settings = connection.settings_dict
-    env = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
-    cmd = [
-        shutil.which("pg_dump") or "pg_dump",
-        "-h",
-        settings.get("HOST") or "127.0.0.1",
-        "-p",
-        str(settings.get("PORT") or 5432),
-        "-U",
-        settings.get("USER") or "postgres",
-        "--no-owner",
-        settings["NAME"],
-    ]
-    return subprocess.run(cmd, check=True, capture_output=True, env=env, timeout=120).stdout
 
 
 def sqlite_file_bytes(tmp_path: Path) -> bytes:

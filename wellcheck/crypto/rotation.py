@@ -170,3 +170,11 @@ def status() -> dict[str, object]:
         "live_data_keys_by_kek": by_kek,
         "values_by_key_state": values,
     }
+
+
+def roll_kek_after_shred() -> RotationReport:
+    """After data keys were destroyed: a new KEK wraps every live data key and the old KEKs are
+    destroyed, so the destroyed keys' wrapped copies in older backups cannot be unwrapped."""
+    report = rotate(kek=True, data_keys="none")
+    report.kek_destroyed = retire_keks()
+    return report

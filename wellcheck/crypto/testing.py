@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass
+
+from django.db import connection
 
 from wellcheck.accounts.models import User
 from wellcheck.checks.inputs import CheckInput, ConsentInput, PersonInput
@@ -70,3 +75,21 @@ def find_needles(blob: bytes, needles: dict[str, bytes]) -> list[str]:
         if needle in blob or needle.decode().encode("utf-16-le") in blob:
             found.append(name)
     return found
+
+
+def pg_dump_bytes() -> bytes:
+    """A plain-text pg_dump of the database the default connection uses (tests' database)."""
+    conf = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": conf.get("PASSWORD") or ""}
+    cmd = [
+        shutil.which("pg_dump") or "pg_dump",
+        "-h",
+        conf.get("HOST") or "127.0.0.1",
+        "-p",
+        str(conf.get("PORT") or 5432),
+        "-U",
+        conf.get("USER") or "postgres",
+        "--no-owner",
+        conf["NAME"],
+    ]
+    return subprocess.run(cmd, check=True, capture_output=True, env=env, timeout=120).stdout  # noqa: S603

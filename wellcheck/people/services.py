@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,11 +48,15 @@ def _consent_create(*, actor: User, person: Person, scope: str, consent: Consent
     if scope not in ConsentScope.values:
         raise ServiceError(f"Unknown consent scope: {scope}.", field="consent_scopes")
     if scope == ConsentScope.SHARE_WITH_SERVICE and not consent.service_name.strip():
-        raise ServiceError("Name the service the person agreed to share with.", field="service_name")
+        raise ServiceError(
+            "Name the service the person agreed to share with.", field="service_name"
+        )
     taken_at = consent.taken_at or timezone.now()
     if taken_at > timezone.now() + dt.timedelta(minutes=5):
         raise ServiceError("Consent cannot be taken in the future.", field="consent_taken_at")
-    valid_days = Agency.objects.values_list("consent_valid_days", flat=True).get(pk=person.agency_id)
+    valid_days = Agency.objects.values_list("consent_valid_days", flat=True).get(
+        pk=person.agency_id
+    )
     expires_at = taken_at + dt.timedelta(days=valid_days)
     row = Consent.objects.create(
         person=person,
@@ -63,7 +68,9 @@ def _consent_create(*, actor: User, person: Person, scope: str, consent: Consent
         expires_at=expires_at,
     )
     audit_record(
-        actor=actor, event_type=EventType.CONSENT_RECORDED, target=person,
+        actor=actor,
+        event_type=EventType.CONSENT_RECORDED,
+        target=person,
         details={"scope": scope, "method": consent.method, "expires_at": expires_at.isoformat()},
     )
     return row
@@ -92,7 +99,9 @@ def consent_withdraw(*, actor: User, consent: Consent) -> bool:
     consent.save(update_fields=["withdrawn_at"])
     person = consent.person
     audit_record(
-        actor=actor, event_type=EventType.CONSENT_WITHDRAWN, target=person,
+        actor=actor,
+        event_type=EventType.CONSENT_WITHDRAWN,
+        target=person,
         details={"scope": consent.scope},
     )
     return _deidentify_if_required(actor=actor, person=person)
@@ -122,15 +131,21 @@ def person_deidentify(*, actor: User | None, person: Person) -> int:
         check.received_at = check.received_at.replace(minute=0, second=0, microsecond=0)
         check.save(update_fields=["record_mode", "received_at", "updated_at"])
         audit_record(
-            actor=actor, event_type=EventType.CHECK_DEIDENTIFIED, target=check,
+            actor=actor,
+            event_type=EventType.CHECK_DEIDENTIFIED,
+            target=check,
             agency_id=check.agency_id,
         )
     CheckDetail.objects.filter(pk__in=check_ids).delete()
     person_id = person.pk
     person.delete()
     audit_record(
-        actor=actor, event_type=EventType.CHECK_DEIDENTIFIED, target_type="people.person",
-        target_id=str(person_id), agency_id=person.agency_id, details={"checks": len(check_ids)},
+        actor=actor,
+        event_type=EventType.CHECK_DEIDENTIFIED,
+        target_type="people.person",
+        target_id=str(person_id),
+        agency_id=person.agency_id,
+        details={"checks": len(check_ids)},
     )
     return len(check_ids)
 
@@ -159,8 +174,11 @@ def consent_lapse_sweep(*, now: dt.datetime | None = None) -> int:
         consent.lapsed_at = now
         consent.save(update_fields=["lapsed_at"])
         audit_record(
-            actor=None, event_type=EventType.CONSENT_LAPSED, target=consent.person,
-            agency_id=consent.person.agency_id, details={"scope": consent.scope},
+            actor=None,
+            event_type=EventType.CONSENT_LAPSED,
+            target=consent.person,
+            agency_id=consent.person.agency_id,
+            details={"scope": consent.scope},
             component="job",
         )
     done = 0
@@ -168,3 +186,50 @@ def consent_lapse_sweep(*, now: dt.datetime | None = None) -> int:
         if _deidentify_if_required(actor=None, person=person, at=now):
             done += 1
     return done
+
+
+@transaction.atomic
+def person_erase(*, actor: User | None, person: Person, reason: str) -> int:
+    """Erase a person by crypto-shredding: their checks become tallies (statistics survive), the
+    person row goes, and their data key is destroyed, so every copy of their encrypted data
+    (sealed records, backups) becomes unreadable. With ``WELLCHECK_SHRED_KEK_ROLL=immediate``
+    the key-encryption key is rolled after commit, which also kills the wrapped copy of the data
+    key held in older backups. Returns the number of checks turned into tallies."""
+    from wellcheck.crypto import keyring
+    from wellcheck.crypto.scopes import person_scope
+
+    if not reason.strip():
+        raise ServiceError("Give the reason for the erasure.", field="reason")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    person_id, agency_id = person.pk, person.agency_id
+    checks = person_deidentify(actor=actor, person=person)
+    destroyed = keyring.destroy_scope(person_scope(person_id))
+    audit_record(
+        actor=actor,
+        event_type=EventType.PERSON_ERASED,
+        target_type="people.person",
+        target_id=str(person_id),
+        agency_id=agency_id,
+        reason=reason,
+        details={"checks_kept_as_tallies": checks, "data_keys_destroyed": destroyed},
+    )
+    if getattr(settings, "WELLCHECK_SHRED_KEK_ROLL", "immediate") == "immediate":
+        transaction.on_commit(_roll_kek)
+    return checks
+
+
+def _roll_kek() -> None:
+    from wellcheck.crypto.rotation import roll_kek_after_shred
+
+    report = roll_kek_after_shred()
+    audit_record(
+        actor=None,
+        event_type=EventType.KEYS_ROTATED,
+        component="job",
+        details={
+            "new_kek": report.new_kek,
+            "rewrapped": report.rewrapped,
+            "kek_destroyed": report.kek_destroyed,
+            "why": "erasure",
+        },
+    )
