@@ -1,4 +1,4 @@
-"""Earlier checks at the same address (12 months, within the actor's access), imported or entered."""
+"""Earlier checks at the same address (12 months, within the access of the actor)."""
 
 from __future__ import annotations
 
