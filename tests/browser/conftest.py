@@ -18,8 +18,8 @@ Fixtures:
   unless the environment sets ``WELLCHECK_REQUIRE_BROWSER`` (CI does): then a missing browser
   FAILS the test instead of hiding it.
 - ``page``: a fresh context and page on a 390x844 phone viewport (``PHONE``); each test gets its own
-  cookies. Use ``browser.new_context(...)`` yourself for a second user in the same test, or sign
-  out and in again.
+  cookies. ``new_page()`` (fixture ``new_page``) gives another phone page in its own context, for
+  a second user in the same test.
 - ``live_server`` comes from pytest-django (a real server thread on 127.0.0.1, transactional
   database): data a test creates (``world``) is visible to the server.
 - ``sign_in(page, user, password=PASSWORD)``: fills ``/accounts/login/`` and waits until it has
@@ -100,6 +100,22 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     try:
         yield context.new_page()
     finally:
+        context.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server: Any) -> Iterator[Callable[[], Any]]:
+    """A factory of further phone pages, each in its own context (a second user's cookies)."""
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
         context.close()
 
 
