@@ -6,17 +6,35 @@ from wellcheck.accounts.models import RecordPolicy
 from wellcheck.testing.personas import World, make_world
 
 
+def _sessions_allowed(world: World) -> World:
+    """Tests sign the same persona in from several clients; CJIS allows one session per user
+    unless the agency allows more, so the test agencies allow more. The one-session default is
+    proven in tests/access/test_sessions.py (which sets the limit back to 1)."""
+    world.agency.max_sessions = 50
+    world.agency.save(update_fields=["max_sessions"])
+    return world
+
+
 @pytest.fixture
 def world(db: None) -> World:
-    return make_world()
+    return _sessions_allowed(make_world())
 
 
 @pytest.fixture
 def consent_world(db: None) -> World:
-    return make_world(policy=RecordPolicy.CONSENT_ONLY, slug="consentpd")
+    return _sessions_allowed(make_world(policy=RecordPolicy.CONSENT_ONLY, slug="consentpd"))
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: object) -> None:
     """Argon2 is deliberately slow; tests that are about hashing set it back themselves."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _mfa_off_unless_asked(settings: object) -> None:
+    """Multi-factor sign-in is on in every real deployment; most tests are about something else.
+
+    Tests of sign-in itself (tests/access/) turn it back on: ``settings.WELLCHECK_MFA_REQUIRED``.
+    """
+    settings.WELLCHECK_MFA_REQUIRED = False  # type: ignore[attr-defined]

@@ -7,8 +7,15 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from wellcheck.accounts.permissions import Role
+from wellcheck.accounts.models_access import (  # noqa: F401  (registers the models)
+    BreakGlassAccess,
+    Grant,
+    Notification,
+    RecoveryCode,
+    UserSession,
+)
 from wellcheck.accounts.models_tokens import ApiToken  # noqa: F401  (registers the model)
+from wellcheck.accounts.permissions import Role
 
 
 class RecordPolicy(models.TextChoices):
@@ -29,6 +36,10 @@ class Agency(models.Model):
         default=365, help_text="Consent lapses unless renewed within this many days."
     )
     time_zone = models.CharField(max_length=64, default="America/Los_Angeles")
+    max_sessions = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Concurrent sessions per user (CJIS 5.5.2.2: one unless the agency allows more).",
+    )
 
     class Meta:
         verbose_name_plural = "agencies"

@@ -58,6 +58,8 @@ class Action(models.TextChoices):
     POLICY_CHANGE = "agency.policy_change", "Change the agency's record policy"
     USER_MANAGE = "user.manage", "Manage users, roles and grants"
     TOKEN_ISSUE = "token.issue", "Issue API tokens"
+    BREAK_GLASS = "check.break_glass", "Open a record outside one's scope in an emergency"
+    BREAK_GLASS_REVIEW = "break_glass.review", "Review emergency (break-the-glass) accesses"
 
 
 A = Action
@@ -74,6 +76,7 @@ DEFAULT_MATRIX: dict[str, dict[str, Scope]] = {
         A.CHECK_FOLLOW_UP: S.OWN,
         A.PERSON_VIEW: S.UNIT,
         A.CONSENT_MANAGE: S.UNIT,
+        A.BREAK_GLASS: S.AGENCY,
     },
     Role.SUPERVISOR: {
         A.CHECK_VIEW: S.UNIT,
@@ -87,6 +90,7 @@ DEFAULT_MATRIX: dict[str, dict[str, Scope]] = {
         A.PERSON_VIEW: S.UNIT,
         A.CONSENT_MANAGE: S.UNIT,
         A.AGGREGATE_VIEW: S.UNIT,
+        A.BREAK_GLASS: S.AGENCY,
     },
     Role.ANALYST: {
         A.AGGREGATE_VIEW: S.AGENCY,
@@ -103,22 +107,69 @@ DEFAULT_MATRIX: dict[str, dict[str, Scope]] = {
         A.SUBJECT_RIGHTS: S.AGENCY,
         A.HEALTH_DISCLOSE: S.AGENCY,
         A.AGGREGATE_VIEW: S.AGENCY,
+        A.BREAK_GLASS_REVIEW: S.AGENCY,
     },
     Role.AUDITOR: {
         A.AUDIT_VIEW: S.AGENCY,
     },
-    Role.ADMIN: {action: S.AGENCY for action in Action if action != A.AUDIT_VIEW},
+    # The administrator runs the system but does not read the audit trail (separation of duties)
+    # and never needs to break the glass: it already holds agency scope.
+    Role.ADMIN: {
+        action: S.AGENCY for action in Action if action not in (A.AUDIT_VIEW, A.BREAK_GLASS)
+    },
+    # A partner-agency user holds nothing by default: only a sharing agreement (a later issue)
+    # or an agency's grant override gives it anything.
     Role.PARTNER: {},
 }
 
+# Actions whose scope an agency may never widen by a grant override, whatever the role: an analyst
+# or a partner must not be given identity by a data change that bypasses review of this file.
+IDENTITY_ACTIONS = frozenset({A.CHECK_VIEW_IDENTITY, A.PERSON_VIEW})
+NEVER_IDENTIFYING_ROLES = frozenset({Role.ANALYST, Role.AUDITOR})
+
+
+def default_scope(role: str, action: Action | str) -> Scope | None:
+    """The scope in the code matrix (what an agency starts with)."""
+    return DEFAULT_MATRIX.get(role, {}).get(Action(action))
+
 
 def scope_for(actor: User, action: Action | str) -> Scope | None:
-    """The scope the actor holds for ``action``, or None. Inactive or agency-less users hold none."""
+    """The scope the actor holds for ``action``, or None. Inactive or agency-less users hold none.
+
+    The agency's grant overrides (``accounts.Grant`` rows) win over the code matrix. They are read
+    once per user object (one small query per request) and cached on it; a grant change clears the
+    cache of the actor object it was made through, and every other request loads its user afresh.
+    """
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return None
     if actor.agency_id is None:
         return None
-    return DEFAULT_MATRIX.get(actor.role, {}).get(Action(action))
+    action = Action(action)
+    overrides = _overrides(actor)
+    if action in overrides:
+        return overrides[action]
+    return default_scope(actor.role, action)
+
+
+def _overrides(actor: User) -> dict[str, Scope | None]:
+    key = (actor.agency_id, actor.role)
+    cached: tuple[object, dict[str, Scope | None]] | None = getattr(actor, "_grant_cache", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    from wellcheck.accounts.models_access import Grant
+
+    rows = Grant.objects.filter(agency_id=actor.agency_id, role=actor.role).values_list(
+        "action", "scope"
+    )
+    overrides = {action: (Scope(scope) if scope else None) for action, scope in rows}
+    actor._grant_cache = (key, overrides)  # type: ignore[attr-defined]
+    return overrides
+
+
+def clear_grant_cache(actor: object) -> None:
+    """Forget the cached grants of one user object (after a grant or role change)."""
+    if hasattr(actor, "_grant_cache"):
+        del actor._grant_cache  # type: ignore[attr-defined]
 
 
 def can(actor: User, action: Action | str) -> bool:

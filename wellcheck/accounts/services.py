@@ -20,13 +20,16 @@ from wellcheck.core.errors import ServiceError
 @transaction.atomic
 def agency_set_record_policy(*, actor: User, agency: Agency, policy: str, reason: str) -> Agency:
     """Change the record policy. Never rewrites past records: it applies to checks written after.
-    (Turning existing records into tallies is a per-person decision: consent withdrawal or lapse.)"""
+    (Turning existing records into tallies is a per-person decision: consent withdrawal or
+    lapse.)"""
     if not can(actor, Action.POLICY_CHANGE) or actor.agency_id != agency.pk:
         raise ServiceError("Only an administrator of this agency may change its record policy.")
     if policy not in RecordPolicy.values:
         raise ServiceError(f"Unknown record policy: {policy}.", field="record_policy")
     if not reason.strip():
-        raise ServiceError("Give the reason for the change (e.g. the policy document).", field="reason")
+        raise ServiceError(
+            "Give the reason for the change (e.g. the policy document).", field="reason"
+        )
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
     old = agency.record_policy
     if old == policy:
@@ -34,7 +37,10 @@ def agency_set_record_policy(*, actor: User, agency: Agency, policy: str, reason
     agency.record_policy = policy
     agency.save(update_fields=["record_policy"])
     audit_record(
-        actor=actor, event_type=EventType.POLICY_CHANGED, target=agency, reason=reason.strip(),
+        actor=actor,
+        event_type=EventType.POLICY_CHANGED,
+        target=agency,
+        reason=reason.strip(),
         changes={"record_policy": {"from": old, "to": policy}},
     )
     return agency
@@ -59,14 +65,22 @@ def user_create(
     if unit is not None and unit.agency_id != agency.pk:
         raise ServiceError("The unit belongs to another agency.", field="unit")
     user = User(
-        username=username, agency=agency, unit=unit, role=role, first_name=first_name,
-        last_name=last_name, badge_number=badge_number,
+        username=username,
+        agency=agency,
+        unit=unit,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        badge_number=badge_number,
     )
     validate_password(password, user)
     user.set_password(password)
     user.save()
     audit_record(
-        actor=actor, event_type=EventType.USER_CREATED, target=user, agency_id=agency.pk,
+        actor=actor,
+        event_type=EventType.USER_CREATED,
+        target=user,
+        agency_id=agency.pk,
         details={"role": role, "unit": unit.code if unit else None},
     )
     return user
@@ -83,8 +97,15 @@ def token_issue(
         user=user, name=name, prefix=raw[:PREFIX_LEN], digest=digest(raw), expires_at=expires
     )
     audit_record(
-        actor=actor, event_type=EventType.TOKEN_ISSUED, target=user, agency_id=user.agency_id,
-        details={"token": token.prefix, "name": name, "expires_at": expires.isoformat() if expires else None},
+        actor=actor,
+        event_type=EventType.TOKEN_ISSUED,
+        target=user,
+        agency_id=user.agency_id,
+        details={
+            "token": token.prefix,
+            "name": name,
+            "expires_at": expires.isoformat() if expires else None,
+        },
         component="cli" if actor is None else "web",
     )
     return token, raw

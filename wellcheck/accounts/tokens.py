@@ -10,7 +10,6 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.db import models
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -36,9 +35,15 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Invalid token header: expected 'Token <key>'.")
+        from wellcheck.accounts.lockout import LOCKED_MESSAGE, token_allowed, token_failed
+
+        # Lockout (CJIS 5.5.3) on the token path too: axes does not see DRF authentication.
+        if not token_allowed(request):
+            raise exceptions.Throttled(detail=LOCKED_MESSAGE)
         try:
             raw = header[1].decode()
         except UnicodeError as exc:
+            token_failed(request)
             raise exceptions.AuthenticationFailed("Invalid token header.") from exc
         from wellcheck.accounts.models_tokens import ApiToken
 
@@ -48,9 +53,12 @@ class TokenAuthentication(authentication.BaseAuthentication):
             .first()
         )
         now = timezone.now()
-        if token is None or (token.expires_at and token.expires_at <= now):
-            raise exceptions.AuthenticationFailed("Invalid or expired token.")
-        if not token.user.is_active:
+        if (
+            token is None
+            or (token.expires_at and token.expires_at <= now)
+            or not token.user.is_active
+        ):
+            token_failed(request)
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

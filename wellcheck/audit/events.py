@@ -66,8 +66,22 @@ class EventType(models.TextChoices):
     TOKEN_ISSUED = "token.issued", "API token issued"
     USER_CREATED = "user.created", "User created"
     POLICY_CHANGED = "agency.policy_changed", "Record policy changed"
+    AGENCY_SETTINGS_CHANGED = "agency.settings_changed", "Agency settings changed"
+    CODE_CHANGED = "code.changed", "Reference code added or changed"
     ACCESS_DENIED = "access.denied", "Access refused"
     AUDIT_READ = "audit.read", "Audit trail read"
+    AUDIT_EXPORTED = "audit.exported", "Audit trail exported (CSV)"
+    # access control (issue 3)
+    PASSWORD_CHANGED = "sign_in.password_changed", "Password changed"
+    PASSWORD_RESET_REQUESTED = "sign_in.password_reset_requested", "Password reset requested"
+    PASSWORD_RESET_DONE = "sign_in.password_reset_done", "Password reset with an e-mailed link"
+    MFA_ENROLLED = "sign_in.mfa_enrolled", "Authenticator app enrolled"
+    MFA_DISABLED = "sign_in.mfa_disabled", "Authenticator app removed"
+    RECOVERY_CODES_ISSUED = "sign_in.recovery_codes_issued", "MFA recovery codes issued"
+    ROLE_CHANGED = "user.role_changed", "Role or unit changed"
+    GRANT_CHANGED = "grant.changed", "Grant changed"
+    BREAK_GLASS_OPENED = "break_glass.opened", "Emergency access opened (break the glass)"
+    BREAK_GLASS_REVIEWED = "break_glass.reviewed", "Emergency access reviewed"
 
 
 CATEGORY_OF: dict[str, str] = {
@@ -117,8 +131,21 @@ CATEGORY_OF: dict[str, str] = {
     EventType.TOKEN_ISSUED: Category.PERMISSION,
     EventType.USER_CREATED: Category.PERMISSION,
     EventType.POLICY_CHANGED: Category.POLICY,
+    EventType.AGENCY_SETTINGS_CHANGED: Category.POLICY,
+    EventType.CODE_CHANGED: Category.POLICY,
     EventType.ACCESS_DENIED: Category.CONSULTATION,
     EventType.AUDIT_READ: Category.AUDIT_ACCESS,
+    EventType.AUDIT_EXPORTED: Category.AUDIT_ACCESS,
+    EventType.PASSWORD_CHANGED: Category.SIGN_IN,
+    EventType.PASSWORD_RESET_REQUESTED: Category.SIGN_IN,
+    EventType.PASSWORD_RESET_DONE: Category.SIGN_IN,
+    EventType.MFA_ENROLLED: Category.SIGN_IN,
+    EventType.MFA_DISABLED: Category.SIGN_IN,
+    EventType.RECOVERY_CODES_ISSUED: Category.SIGN_IN,
+    EventType.ROLE_CHANGED: Category.PERMISSION,
+    EventType.GRANT_CHANGED: Category.PERMISSION,
+    EventType.BREAK_GLASS_OPENED: Category.CONSULTATION,
+    EventType.BREAK_GLASS_REVIEWED: Category.PERMISSION,
 }
 
 

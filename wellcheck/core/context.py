@@ -54,12 +54,21 @@ class RequestContextMiddleware:
 
 
 class ActorContextMiddleware:
-    """Placeholder hook after authentication; access-control extends it (idle lock, sessions)."""
+    """After authentication: the session guard (idle lock, one session per user, MFA gate).
+
+    See ``wellcheck.accounts.middleware.guard``; it either answers in place of the view or lets
+    the request through (possibly signed out).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        from wellcheck.accounts.middleware import guard
+
+        early = guard(request)
+        if early is not None:
+            return early
         return self.get_response(request)
 
 
@@ -74,4 +83,14 @@ class RequestIdLogFilter(logging.Filter):
 def template_context(request: HttpRequest) -> dict[str, Any]:
     from django.conf import settings
 
-    return {"WELLCHECK_DEMO": settings.WELLCHECK_DEMO}
+    context: dict[str, Any] = {
+        "WELLCHECK_DEMO": settings.WELLCHECK_DEMO,
+        # A visible banner whenever multi-factor sign-in is switched off (demo only).
+        "MFA_OFF": not getattr(settings, "WELLCHECK_MFA_REQUIRED", True),
+    }
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        from wellcheck.accounts.notifications import unread_count
+
+        context["notifications_unread"] = unread_count(user)
+    return context

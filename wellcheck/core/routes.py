@@ -65,6 +65,17 @@ def public(view: V) -> V:
 PUBLIC_ROUTES: dict[str, str] = {
     "accounts:login": "the sign-in page",
     "accounts:logout": "signing out needs no rights",
+    # transparency: public by design (issue 7); only disclosure-controlled aggregates, no records
+    "transparency:index": "list of agencies that publish wellness-check reports",
+    "transparency:agency": "list of an agency's published periods",
+    "transparency:report": "public report page: suppressed (and optionally noised) counts only",
+    "transparency:report_csv": "open-data CSV of the same protected counts",
+    "transparency:report_json": "open-data JSON of the same protected counts",
+    "transparency:dictionary": "the data dictionary of the open-data files",
+    "accounts:password_reset": "asking for a reset link: same answer for any address",
+    "accounts:password_reset_done": "the 'if the address is known, a link was sent' page",
+    "accounts:password_reset_confirm": "the e-mailed link carries a single-use signed token",
+    "accounts:password_reset_complete": "the 'password changed, sign in' page",
 }
 
 

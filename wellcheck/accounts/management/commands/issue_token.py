@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", default="script", help="What the token is for.")
-        parser.add_argument("--days", type=int, default=365, help="Days until it expires (0: never).")
+        parser.add_argument(
+            "--days", type=int, default=365, help="Days until it expires (0: never)."
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         user = User.objects.filter(username=opts["username"], is_active=True).first()
