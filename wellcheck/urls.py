@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("wellcheck.checks.urls")),
     path("accounts/", include("wellcheck.accounts.urls")),
     path("insights/", include("wellcheck.insights.urls")),
+    path("intake/", include("wellcheck.intake.urls")),
     path("api/v1/", include("wellcheck.api_urls")),
 ]

@@ -63,8 +63,13 @@ def _env(data_dir: Path, db: Db) -> dict[str, str]:
 
 def _manage(data_dir: Path, db: Db, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(REPO / "manage.py"), *args], env=_env(data_dir, db), cwd=REPO,
-        capture_output=True, text=True, timeout=600, check=False,
+        [sys.executable, str(REPO / "manage.py"), *args],
+        env=_env(data_dir, db),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -105,8 +110,18 @@ def test_kill_9_then_rerun_equals_one_clean_import(tmp_path: Path) -> None:
         pytest.skip("the real data folder ../shared/data/cfs is absent")
     data_dir = tmp_path / "data"
     clean, killed = _fresh_pair(tmp_path, data_dir)
-    args = ["import_calls", "--profile", "san_diego", "--create-agency", "--batch-size", "1000",
-            "--json", "--reject-file", str(tmp_path / "rejects.csv"), str(source)]
+    args = [
+        "import_calls",
+        "--profile",
+        "san_diego",
+        "--create-agency",
+        "--batch-size",
+        "1000",
+        "--json",
+        "--reject-file",
+        str(tmp_path / "rejects.csv"),
+        str(source),
+    ]
 
     done = _manage(data_dir, clean, *args)
     assert done.returncode == 0, done.stderr
@@ -114,8 +129,11 @@ def test_kill_9_then_rerun_equals_one_clean_import(tmp_path: Path) -> None:
     assert clean_summary["created_by_category"] == {"welfare_check": 1135, "mental_health": 730}
 
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "manage.py"), *args], env=_env(data_dir, killed), cwd=REPO,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, str(REPO / "manage.py"), *args],
+        env=_env(data_dir, killed),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
     try:
