@@ -61,16 +61,23 @@ def _browser_required() -> bool:
     return bool(os.environ.get("WELLCHECK_REQUIRE_BROWSER"))
 
 
+def require_chromium(executable: Path = CHROMIUM) -> None:
+    """Skip when the browser is absent, with a message saying how to get it; FAIL instead when
+    ``WELLCHECK_REQUIRE_BROWSER`` is set (CI), so that a missing browser cannot pass silently."""
+    if executable.exists():
+        return
+    message = (
+        f"Chromium not found at {executable}: install Debian's package "
+        "(apt-get install -y chromium) to run browser tests"
+    )
+    if _browser_required():
+        pytest.fail(f"{message}; WELLCHECK_REQUIRE_BROWSER is set, so this is a failure.")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = (
-            f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y "
-            "chromium) to run browser tests"
-        )
-        if _browser_required():
-            pytest.fail(f"{message}; WELLCHECK_REQUIRE_BROWSER is set, so this is a failure.")
-        pytest.skip(message)
+    require_chromium()
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - dev dependency missing
