@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "wellcheck.audit",
     "wellcheck.checks",
     "wellcheck.crypto",  # issue 5: data keys (encryption at rest)
+    "wellcheck.retention",  # issue 5: retention reviews, seal/restrict/expunge, health segments
+    "wellcheck.rights",  # issue 5: the person's rights (subject access, rectification, erasure)
     "wellcheck.people",
     "wellcheck.demo",
     "wellcheck.intake",

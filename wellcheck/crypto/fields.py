@@ -117,6 +117,11 @@ class EncryptedMixin:
         if value is None or value == "":
             return value
         label = model_instance._meta.label_lower
+        if model_instance.pk is None:
+            raise PlaintextWriteRefused(
+                f"{label}.{self.name}: the row needs its primary key before the first save (a "
+                "UUID generated in Python), so the value can be bound to it."
+            )
         target = keyring.current_key_id(scope_of(model_instance))
         if isinstance(value, Sealed):
             if value.key_id == target:
