@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/", include("wellcheck.accounts.urls")),
     path("insights/", include("wellcheck.insights.urls")),
     path("intake/", include("wellcheck.intake.urls")),
+    path("audit/", include("wellcheck.audit.urls")),
     path("api/v1/", include("wellcheck.api_urls")),
 ]
