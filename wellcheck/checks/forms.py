@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -35,6 +35,10 @@ def _yes_no(value: str) -> bool | None:
 def _code_choices(codes: list[Code], *, blank: str | None = None) -> list[tuple[str, str]]:
     choices = [(c.code, c.label) for c in codes]
     return [("", blank), *choices] if blank is not None else choices
+
+
+def _choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    cast(forms.ChoiceField, form.fields[name]).choices = choices
 
 
 def _as_yes_no(value: bool | None) -> str:
@@ -171,12 +175,14 @@ class CheckForm(forms.Form):
         f["unit"].queryset = units  # type: ignore[attr-defined]
         f["responders"].queryset = staff  # type: ignore[attr-defined]
         f["responders"].label_from_instance = lambda u: u.display_name  # type: ignore[attr-defined]
-        f["initiator"].choices = _code_choices(codes[CodeCategory.INITIATOR], blank="Not recorded")  # type: ignore[attr-defined]
-        f["reasons"].choices = _code_choices(codes[CodeCategory.REASON])  # type: ignore[attr-defined]
-        f["triage"].choices = _code_choices(codes[CodeCategory.TRIAGE])  # type: ignore[attr-defined]
-        f["observed"].choices = _code_choices(codes[CodeCategory.OBSERVED])  # type: ignore[attr-defined]
-        f["outcome"].choices = _code_choices(codes[CodeCategory.OUTCOME], blank="Not recorded")  # type: ignore[attr-defined]
-        f["referrals"].choices = _code_choices(codes[CodeCategory.REFERRAL])  # type: ignore[attr-defined]
+        _choices(
+            self, "initiator", _code_choices(codes[CodeCategory.INITIATOR], blank="Not recorded")
+        )
+        _choices(self, "reasons", _code_choices(codes[CodeCategory.REASON]))
+        _choices(self, "triage", _code_choices(codes[CodeCategory.TRIAGE]))
+        _choices(self, "observed", _code_choices(codes[CodeCategory.OBSERVED]))
+        _choices(self, "outcome", _code_choices(codes[CodeCategory.OUTCOME], blank="Not recorded"))
+        _choices(self, "referrals", _code_choices(codes[CodeCategory.REFERRAL]))
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(legend, [self[name] for name in names]) for legend, names in self.GROUPS]
@@ -312,12 +318,8 @@ class FilterForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        self.fields["reason"].choices = _code_choices(
-            codes[CodeCategory.REASON], blank="Any reason"
-        )  # type: ignore[attr-defined]
-        self.fields["outcome"].choices = _code_choices(
-            codes[CodeCategory.OUTCOME], blank="Any outcome"
-        )  # type: ignore[attr-defined]
+        _choices(self, "reason", _code_choices(codes[CodeCategory.REASON], blank="Any reason"))
+        _choices(self, "outcome", _code_choices(codes[CodeCategory.OUTCOME], blank="Any outcome"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -364,8 +366,10 @@ class OutcomeReviewForm(forms.Form):
 
     def __init__(self, *args: Any, codes: dict[str, list[Code]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome_review"].choices = _code_choices(  # type: ignore[attr-defined]
-            codes[CodeCategory.OUTCOME_REVIEW], blank="Choose"
+        _choices(
+            self,
+            "outcome_review",
+            _code_choices(codes[CodeCategory.OUTCOME_REVIEW], blank="Choose"),
         )
 
 

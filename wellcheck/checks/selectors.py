@@ -53,9 +53,9 @@ def codes_by_category(agency_id: Any) -> dict[str, list[Code]]:
 def units_for(actor: User, action: Action) -> QuerySet[Unit]:
     """Units in which the actor holds ``action`` (for unit pickers and filters)."""
     scope = scope_for(actor, action)
+    if scope is None or actor.agency_id is None:
+        return Unit.objects.none()
     units = Unit.objects.filter(agency_id=actor.agency_id)
-    if scope is None:
-        return units.none()
     if scope >= Scope.AGENCY:
         return units
     return units.filter(pk__in=actor.scope_unit_ids())
@@ -63,6 +63,8 @@ def units_for(actor: User, action: Action) -> QuerySet[Unit]:
 
 def agency_staff(actor: User) -> QuerySet[User]:
     """Active officers and supervisors of the actor's agency (responders, follow-up owners)."""
+    if actor.agency_id is None:
+        return User.objects.none()
     return User.objects.filter(
         agency_id=actor.agency_id, is_active=True, role__in=[Role.OFFICER, Role.SUPERVISOR]
     ).order_by("last_name", "first_name", "username")
@@ -240,4 +242,7 @@ def follow_up_get(*, check: WellnessCheck, follow_up_id: int) -> FollowUp:
 
 
 def agency_of(actor: User) -> Agency:
+    """The actor's agency (an actor who reaches a check page has one: ``scope_for`` needs it)."""
+    if actor.agency_id is None:
+        raise Http404("No agency.")
     return Agency.objects.get(pk=actor.agency_id)
