@@ -28,6 +28,14 @@ ROUTES = list(iter_routes())
 # Route kwargs that name a check: the expected answer depends on whether the door lets the persona
 # see the check (a record in unit A, so officer_b gets 404).
 CHECK_KWARGS = {"check_id", "pk"}
+# insights/transparency (issue 7): kwargs that must name something real to reach the view
+OWN_KWARGS: dict[str, Any] = {
+    "slug": lambda route, world: (
+        "volume_day" if route.name == "insights:export" else world.agency.slug
+    ),
+    "fmt": lambda route, world: "csv",
+    "period": lambda route, world: "2023-01",
+}
 
 
 def test_every_route_declares_a_rule() -> None:
@@ -83,6 +91,9 @@ def _kwargs(route: RouteInfo, world: World, records: Records) -> dict[str, Any]:
                 defaults={"label": "Matrix test code"},
             )
             values[name] = code.pk
+        elif route.name.startswith(("transparency:", "insights:")) and name in OWN_KWARGS:
+            # insights/transparency (issue 7): a real agency, period, panel and format
+            values[name] = OWN_KWARGS[name](route, world)
         elif converter in ("str", "string", "slug", "path"):
             values[name] = "x"
         else:  # pragma: no cover - tells the next engineer what to add

@@ -113,8 +113,17 @@ def _rref(m: list[list[Fraction]], ncols: int) -> list[tuple[int, int]]:
     return pivots
 
 
-def protect(cells: list[list[int]], *, threshold: int = DEFAULT_THRESHOLD) -> ProtectedTable:
-    """Suppress small entries and enough complements that none can be solved for."""
+def protect(
+    cells: list[list[int]],
+    *,
+    threshold: int = DEFAULT_THRESHOLD,
+    also_hide: set[Entry] | frozenset[Entry] = frozenset(),
+) -> ProtectedTable:
+    """Suppress small entries and enough complements that none can be solved for.
+
+    ``also_hide`` forces entries hidden (e.g. an area total hidden in a linked table that
+    publishes the same total: it must be hidden in every table or it gives the others away).
+    """
     if threshold < 1:
         raise ValueError("The threshold must be at least 1.")
     values = augment(cells)
@@ -123,7 +132,7 @@ def protect(cells: list[list[int]], *, threshold: int = DEFAULT_THRESHOLD) -> Pr
     r, c = shape
     table.hidden = {
         (i, j) for i in range(r + 1) for j in range(c + 1) if 0 < values[i][j] < threshold
-    }
+    } | set(also_hide)
     for _ in range((r + 1) * (c + 1)):
         exposed = determined(shape, table.hidden)
         if not exposed:
