@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("wellcheck.checks.urls")),
     path("accounts/", include("wellcheck.accounts.urls")),
     path("insights/", include("wellcheck.insights.urls")),
+    path("transparency/", include("wellcheck.transparency.urls")),
     path("intake/", include("wellcheck.intake.urls")),
     path("audit/", include("wellcheck.audit.urls")),
     path("api/v1/", include("wellcheck.api_urls")),
