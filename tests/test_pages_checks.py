@@ -512,3 +512,21 @@ def test_list_query_count_is_pinned(world: World, django_assert_max_num_queries:
     assert len(response.context["page"].object_list) == 25
     assert len(response.context["returned"]) == 4
     assert _list_queries(client)[1] == LIST_QUERIES
+
+
+def test_responders_are_the_units_staff_and_existing_ones_are_kept(world: World) -> None:
+    client = client_for(world.officer_a)
+    choices = client.get(reverse("checks:new")).context["form"].fields["responders"].queryset
+    assert set(choices) == {world.officer_a, world.officer_a2, world.supervisor_a}
+    check = check_create(
+        actor=world.officer_a, data=full_input(world, responder_ids=(world.officer_b.pk,))
+    )
+    page = client.get(reverse("checks:edit", args=[check.pk]))
+    assert world.officer_b in page.context["form"].fields["responders"].queryset
+    response = client.post(
+        reverse("checks:edit", args=[check.pk]),
+        form_post(world, responders=[world.officer_b.pk, world.officer_a2.pk]),
+    )
+    assert response.status_code == 302
+    detail = CheckDetail.objects.get(check_record=check)
+    assert set(detail.responders.all()) == {world.officer_b, world.officer_a2}

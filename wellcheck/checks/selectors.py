@@ -70,6 +70,20 @@ def agency_staff(actor: User) -> QuerySet[User]:
     ).order_by("last_name", "first_name", "username")
 
 
+def responder_choices(*, actor: User, check_id: uuid.UUID | None = None) -> QuerySet[User]:
+    """Who can be ticked as a responder: staff of the units the actor works in (not the whole
+    agency: a phone list of hundreds helps nobody), plus whoever a check already names."""
+    staff = agency_staff(actor)
+    scope = scope_for(actor, Action.CHECK_CREATE)
+    if scope is not None and scope >= Scope.AGENCY:
+        return staff
+    wanted = Q(unit_id__in=actor.scope_unit_ids()) | Q(pk=actor.pk)
+    if check_id is not None:
+        through = CheckDetail.responders.through
+        wanted |= Q(pk__in=through.objects.filter(checkdetail_id=check_id).values("user_id"))
+    return staff.filter(wanted)
+
+
 @dataclass(frozen=True)
 class CheckFilters:
     date_from: dt.date | None = None

@@ -37,12 +37,14 @@ from wellcheck.core.routes import requires
 PAGE_SIZE = 25
 
 
-def _check_form(request: HttpRequest, **kwargs: Any) -> CheckForm:
-    actor = request.user
+def _check_form(
+    request: HttpRequest, check: WellnessCheck | None = None, **kwargs: Any
+) -> CheckForm:
+    actor: Any = request.user
     return CheckForm(
-        codes=selectors.codes_by_category(actor.agency_id),  # type: ignore[union-attr]
-        units=selectors.units_for(actor, Action.CHECK_CREATE),  # type: ignore[arg-type]
-        staff=selectors.agency_staff(actor),  # type: ignore[arg-type]
+        codes=selectors.codes_by_category(actor.agency_id),
+        units=selectors.units_for(actor, Action.CHECK_CREATE),
+        staff=selectors.responder_choices(actor=actor, check_id=check.pk if check else None),
         **kwargs,
     )
 
@@ -116,7 +118,7 @@ def check_edit(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
         messages.error(request, f"A {check.get_state_display().lower()} check cannot be changed.")
         return redirect("checks:detail", check_id=check.pk)
     if request.method == "POST":
-        form = _check_form(request, data=request.POST)
+        form = _check_form(request, check, data=request.POST)
         if form.is_valid():
             try:
                 check = check_update(actor=actor, check=check, data=form.to_input())
@@ -132,7 +134,7 @@ def check_edit(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
         if identity is None:  # may edit but not read the identity: editing would erase it
             raise Http404("No such check.")
     scopes = selectors.active_consent_scopes(identity)
-    form = _check_form(request, initial=initial_from_check(check, identity, scopes))
+    form = _check_form(request, check, initial=initial_from_check(check, identity, scopes))
     return _render_form(request, form, check)
 
 
