@@ -173,6 +173,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("WELLCHECK_LOCKOUT_M
 # Each failure expires on its own, COOLOFF after it; the lock ends 10 minutes after the last
 # counted failure (attempts while locked are not counted, so retrying does not extend it).
 AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock lasts 10 minutes, not "10 quiet"
 AXES_RESET_ON_SUCCESS = True  # "5 in a row": a success clears the count
 AXES_LOCKOUT_CALLABLE = "wellcheck.accounts.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
@@ -190,7 +191,10 @@ WELLCHECK_CSP = (
 )
 
 # Session lock after 30 minutes idle (CJIS 5.5.5).
-SESSION_COOKIE_AGE = int(os.environ.get("WELLCHECK_SESSION_IDLE_SECONDS", str(30 * 60)))
+# access control (issue 3): the server-side idle check (accounts/middleware.py) ends the session
+# at WELLCHECK_SESSION_IDLE_SECONDS and audits it; the cookie outlives it by 5 minutes so that the
+# check, not a silent cookie expiry, is what signs the user out.
+SESSION_COOKIE_AGE = WELLCHECK_SESSION_IDLE_SECONDS + 5 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
