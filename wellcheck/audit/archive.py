@@ -28,8 +28,10 @@ from django.utils import timezone
 from wellcheck.audit.canonical import FIELDS_V1, GENESIS, VERSION, canonical_bytes, chain_hash
 from wellcheck.audit.chain import chain_tail, lock_chain
 from wellcheck.audit.checkpoints import checkpoint_create
+from wellcheck.audit.events import EventType
 from wellcheck.audit.merkle import Frontier
 from wellcheck.audit.models import AuditArchive, AuditCheckpoint, AuditEvent
+from wellcheck.audit.services import audit_record
 from wellcheck.audit.signing import CheckpointError, open_note, origin
 from wellcheck.audit.verify import Problem, Report, iter_rows
 
@@ -104,6 +106,18 @@ def archive_events(
             archived_at=timezone.now(),
         )
         AuditEvent.objects.filter(seq__gt=first_after, seq__lte=end.tree_size).delete()
+        audit_record(
+            actor=None,
+            event_type=EventType.AUDIT_ARCHIVED,
+            component="cli",
+            target=record,
+            details={
+                "first_seq": record.first_seq,
+                "last_seq": record.last_seq,
+                "file": record.file_name,
+                "sha256": sha,
+            },
+        )
     return record
 
 

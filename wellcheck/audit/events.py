@@ -71,6 +71,7 @@ class EventType(models.TextChoices):
     ACCESS_DENIED = "access.denied", "Access refused"
     AUDIT_READ = "audit.read", "Audit trail read"
     AUDIT_EXPORTED = "audit.exported", "Audit trail exported (CSV)"
+    AUDIT_ARCHIVED = "audit.archived", "Old audit events moved to an archive file"
     # access control (issue 3)
     PASSWORD_CHANGED = "sign_in.password_changed", "Password changed"
     PASSWORD_RESET_REQUESTED = "sign_in.password_reset_requested", "Password reset requested"
@@ -136,6 +137,7 @@ CATEGORY_OF: dict[str, str] = {
     EventType.ACCESS_DENIED: Category.CONSULTATION,
     EventType.AUDIT_READ: Category.AUDIT_ACCESS,
     EventType.AUDIT_EXPORTED: Category.AUDIT_ACCESS,
+    EventType.AUDIT_ARCHIVED: Category.AUDIT_ACCESS,
     EventType.PASSWORD_CHANGED: Category.SIGN_IN,
     EventType.PASSWORD_RESET_REQUESTED: Category.SIGN_IN,
     EventType.PASSWORD_RESET_DONE: Category.SIGN_IN,

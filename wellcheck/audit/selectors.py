@@ -43,6 +43,8 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _actor_ids(auditor: User, text: str) -> list[int]:
+    if auditor.agency_id is None:
+        return []
     users = User.objects.filter(agency_id=auditor.agency_id)
     if text.isdigit():
         return list(users.filter(pk=int(text)).values_list("pk", flat=True)) or [int(text)]
@@ -84,6 +86,8 @@ def person_check_ids(actor: User, person_id: str) -> list[str]:
     try:
         pid = uuid.UUID(str(person_id))
     except ValueError:
+        return []
+    if actor.agency_id is None:
         return []
     ids = CheckDetail.objects.filter(
         person_id=pid, check_record__agency_id=actor.agency_id

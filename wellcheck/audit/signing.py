@@ -92,7 +92,7 @@ def verifier_key(name: str, public: Ed25519PublicKey) -> str:
 
 def parse_verifier_key(text: str) -> tuple[str, Ed25519PublicKey]:
     try:
-        name, hash_hex, encoded = text.strip().split("+")
+        name, hash_hex, encoded = text.strip().split("+", 2)
         raw = base64.b64decode(encoded, validate=True)
     except ValueError as exc:
         raise CheckpointError(f"not a verifier key (name+hash+key): {exc}") from exc

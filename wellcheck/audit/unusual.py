@@ -45,6 +45,7 @@ BREAK_GLASS_MAX = 3
 BREAK_THE_GLASS_EVENT_TYPES: tuple[str, ...] = ("break_glass.opened",)
 READ_CATEGORIES = (Category.CONSULTATION, Category.DISCLOSURE)
 CHECK, PERSON = "checks.wellnesscheck", "people.person"
+Read = tuple[int, Any, str, str]  # (seq, actor id, target type, target id)
 MAX_SEQS = 200  # events listed per finding
 
 RULES: dict[str, str] = {
@@ -84,14 +85,15 @@ def find_unusual(*, agency_id: Any, start: dt.datetime, end: dt.datetime) -> lis
         events.filter(event_type__in=BREAK_THE_GLASS_EVENT_TYPES).values_list("seq", "actor_id")
     )
     actor_ids = {r[1] for r in reads} | {g[1] for g in glass}
-    actors = {u.pk: u for u in User.objects.filter(pk__in=actor_ids, agency_id=agency_id)}
+    actors = {
+        u.pk: u
+        for u in User.objects.filter(pk__in=[a for a in actor_ids if a], agency_id=agency_id)
+    }
     findings = _volume(reads, actors) + _outside_unit(reads, actors) + _break_glass(glass, actors)
     return findings + _same_surname(reads, actors)
 
 
-def _volume(
-    reads: list[tuple[int, int, str, str]], actors: dict[int, User]
-) -> list[dict[str, Any]]:
+def _volume(reads: list[Read], actors: dict[int, User]) -> list[dict[str, Any]]:
     targets: dict[int, set[tuple[str, str]]] = defaultdict(set)
     seqs: dict[int, list[int]] = defaultdict(list)
     for seq, actor_id, ttype, tid in reads:
@@ -116,9 +118,7 @@ def _volume(
     return out
 
 
-def _outside_unit(
-    reads: list[tuple[int, int, str, str]], actors: dict[int, User]
-) -> list[dict[str, Any]]:
+def _outside_unit(reads: list[Read], actors: dict[int, User]) -> list[dict[str, Any]]:
     check_ids = {tid for _, _, ttype, tid in reads if ttype == CHECK}
     person_ids = {tid for _, _, ttype, tid in reads if ttype == PERSON}
     units = selectors.check_units(check_ids)
@@ -137,7 +137,7 @@ def _outside_unit(
     ]
 
 
-def _break_glass(glass: list[tuple[int, int]], actors: dict[int, User]) -> list[dict[str, Any]]:
+def _break_glass(glass: list[tuple[int, Any]], actors: dict[int, User]) -> list[dict[str, Any]]:
     uses: dict[int, list[int]] = defaultdict(list)
     for seq, actor_id in glass:
         uses[actor_id].append(seq)
@@ -148,9 +148,7 @@ def _break_glass(glass: list[tuple[int, int]], actors: dict[int, User]) -> list[
     ]
 
 
-def _same_surname(
-    reads: list[tuple[int, int, str, str]], actors: dict[int, User]
-) -> list[dict[str, Any]]:
+def _same_surname(reads: list[Read], actors: dict[int, User]) -> list[dict[str, Any]]:
     person_of = selectors.check_persons({tid for _, _, t, tid in reads if t == CHECK})
     persons = {tid for _, _, t, tid in reads if t == PERSON} | set(person_of.values())
     keys = selectors.person_surname_keys(persons)

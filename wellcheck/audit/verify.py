@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from hashlib import sha256
+from typing import Any
 
 from django.db import connection
 
@@ -104,7 +105,7 @@ def _sqlite_agency(value: str | None) -> str | None:
     return cached
 
 
-def iter_rows(start_seq: int, *, batch: int = BATCH) -> Iterable[list[object]]:
+def iter_rows(start_seq: int, *, batch: int = BATCH) -> Iterable[list[Any]]:
     """Event rows from ``start_seq`` on, in batches (keyset pagination on ``seq``)."""
     vendor = connection.vendor
     sql = select_sql(vendor)
@@ -138,7 +139,9 @@ def _collect_checkpoints(
     """Signed roots by tree size; raises _Stop on a bad signature or an inconsistent row."""
     key = _public_key(verifier)
     rows = list(AuditCheckpoint.objects.order_by("tree_size"))
-    notes = [(row.note, f"checkpoint {row.tree_size} (database)", row) for row in rows]
+    notes: list[tuple[str, str, AuditCheckpoint | None]] = [
+        (row.note, f"checkpoint {row.tree_size} (database)", row) for row in rows
+    ]
     notes += [(note, "exported checkpoint", None) for note in external]
     if notes and key is None:
         report.notes.append("no signing key file and no --public-key: signatures not checked")

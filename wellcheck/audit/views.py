@@ -112,7 +112,7 @@ def event_search(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Action.AUDIT_VIEW)
-def event_export(request: HttpRequest) -> HttpResponse:
+def event_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     filters, errors = _filters(request)
     if errors:
         return HttpResponse("; ".join(errors.values()), status=400, content_type="text/plain")
@@ -206,6 +206,8 @@ def person_report(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unusual_list(request: HttpRequest) -> HttpResponse:
     agency_id = request.user.agency_id  # type: ignore[union-attr]
+    if agency_id is None:
+        raise Http404
     if request.method == "POST":
         try:
             days = max(1, min(90, int(request.POST.get("days", "1"))))
@@ -231,6 +233,8 @@ def unusual_list(request: HttpRequest) -> HttpResponse:
 @requires(Action.AUDIT_VIEW)
 def unusual_report(request: HttpRequest) -> HttpResponse:
     agency_id = request.user.agency_id  # type: ignore[union-attr]
+    if agency_id is None:
+        raise Http404
     report_id = _int_param(request, "id")
     if report_id is None:
         return render(request, "audit/unusual_report.html", {"report": None, "rules": RULES})
