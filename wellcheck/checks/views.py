@@ -80,6 +80,11 @@ def check_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "query": query.urlencode(),
+        "active_filters": (
+            sum(1 for v in form.cleaned_data.values() if v not in (None, ""))
+            if form.is_valid()
+            else 0
+        ),
         "returned": list(selectors.returned_to(actor=actor))
         if can(actor, Action.CHECK_EDIT)
         else [],
