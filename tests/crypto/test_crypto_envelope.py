@@ -4,6 +4,7 @@ and loud failures (naming the key) for a missing or wrong key."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -166,3 +167,13 @@ def test_envelope_rejects_a_relabelled_key_id(world: World) -> None:
     with pytest.raises(WrongKey):
         envelope.decrypt(forged, model_label="t.m", pk=1, field="f")
     assert envelope.decrypt(cell, model_label="t.m", pk=1, field="f") == "x"
+
+
+def test_a_key_created_in_a_rolled_back_transaction_is_never_used(world: World) -> None:
+    scope = "test:rollback"
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        keyring.current_key_id(scope)
+        raise RuntimeError("roll back")
+    assert not DataKey.objects.filter(scope=scope).exists()
+    dek = keyring.current_key_id(scope)
+    assert DataKey.objects.filter(pk=dek, scope=scope).exists()

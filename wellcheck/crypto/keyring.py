@@ -115,9 +115,19 @@ def current_key_id(scope: str) -> str:
             row = _create(scope)
         except IntegrityError:  # another process created it at the same moment
             row = DataKey.objects.get(scope=scope, state=DataKeyState.ACTIVE)
-    with _lock:
-        _current[scope] = (time.monotonic() + CURRENT_SECONDS, row.id)
+    _cache_current_after_commit(scope, row.id)
     return row.id
+
+
+def _cache_current_after_commit(scope: str, dek_id: str) -> None:
+    """Remember the active key only once it is committed: a key created (or seen) inside a
+    transaction that rolls back must never be used for later writes."""
+
+    def remember() -> None:
+        with _lock:
+            _current[scope] = (time.monotonic() + CURRENT_SECONDS, dek_id)
+
+    transaction.on_commit(remember)
 
 
 def new_active_key(scope: str) -> str:
@@ -128,7 +138,8 @@ def new_active_key(scope: str) -> str:
         )
         row = _create(scope)
     with _lock:
-        _current[scope] = (time.monotonic() + CURRENT_SECONDS, row.id)
+        _current.pop(scope, None)
+    _cache_current_after_commit(scope, row.id)
     return row.id
 
 
