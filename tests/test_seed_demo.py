@@ -116,6 +116,7 @@ def test_seed_demo_creates_everything_once(db: None) -> None:
     # Checks: every loaded dispatch row, in every state, with its audit event.
     checks = WellnessCheck.objects.filter(agency=agency)
     assert checks.count() == 142
+    assert set(checks.values_list("source", flat=True)) == {"imported"}  # all from dispatch
     states = {
         s: checks.filter(state=s).count() for s in ("draft", "submitted", "returned", "approved")
     }

@@ -195,8 +195,11 @@ def _snapshot(check: WellnessCheck) -> dict[str, Any]:
 
 
 @transaction.atomic
-def check_create(*, actor: User, data: CheckInput, state: str = CheckState.DRAFT) -> WellnessCheck:
-    """Record a check. Returns it as stored: a full record, or a tally under ``consent_only``."""
+def check_create(
+    *, actor: User, data: CheckInput, state: str = CheckState.DRAFT, source: str = "entered"
+) -> WellnessCheck:
+    """Record a check. Returns it as stored: a full record, or a tally under ``consent_only``.
+    ``source="imported"`` marks a check taken from dispatch data (e.g. the demo's)."""
     agency = _actor_agency(actor)
     unit = _unit_for(actor, data.unit_id)
     tally = not keeps_identity(agency, data)
@@ -206,6 +209,7 @@ def check_create(*, actor: User, data: CheckInput, state: str = CheckState.DRAFT
         agency=agency,
         unit=unit,
         state=state,
+        source=source,
         record_mode=RecordMode.TALLY if tally else RecordMode.IDENTIFIED,
         created_by=actor,
         assigned_to=actor,

@@ -14,7 +14,7 @@ from wellcheck.accounts.models import Agency, RecordPolicy, Unit, UnitKind, User
 from wellcheck.accounts.permissions import Role
 from wellcheck.accounts.services import user_create
 from wellcheck.checks.inputs import CheckInput, ConsentInput, PersonInput
-from wellcheck.checks.models import CheckState, ReviewDecision, WellnessCheck
+from wellcheck.checks.models import CheckState, ReviewDecision, Source, WellnessCheck
 from wellcheck.checks.services import (
     check_create,
     check_mark_mental_health,
@@ -182,12 +182,17 @@ def demo_seed() -> DemoSummary:
         officer = author[division]
         if call.disposition == "K" and plan[division]:
             state = plan[division].pop(0)
-            check = check_create(actor=officer, data=_person_input(call, unit, persons_used))
+            check = check_create(
+                actor=officer, data=_person_input(call, unit, persons_used), source=Source.IMPORTED
+            )
             persons_used += 1
             _advance(check, state, users, officer)
             continue
         check = check_create(
-            actor=officer, data=_dispatch_input(call, unit), state=CheckState.IMPORTED
+            actor=officer,
+            data=_dispatch_input(call, unit),
+            state=CheckState.IMPORTED,
+            source=Source.IMPORTED,
         )
         dispatch_only[division] += 1
         if dispatch_only[division] % MARK_MH_EVERY == 0:
