@@ -47,6 +47,38 @@ def table_columns(model: type[models.Model], names: Sequence[str]) -> list[tuple
     return out
 
 
+Sealer = Callable[[Any, dict[str, Any], Any], "str | None"]
+
+
+def batch_sealer(model: type[models.Model]) -> Sealer | None:
+    """An encryptor for one batch of ``model`` rows without a person (the global data-key scope):
+    the active data key is looked up once, then each cell is encrypted and bound to its table,
+    row and field exactly as the field's ``pre_save`` would (``wellcheck.crypto``). Returns None
+    for a field that is not encrypted, and None altogether when the crypto layer is absent."""
+    try:
+        from wellcheck.crypto import envelope, keyring
+        from wellcheck.crypto.fields import EncryptedMixin
+        from wellcheck.crypto.scopes import scope_for_label
+    except ImportError:  # pragma: no cover (the crypto layer is part of WellCheck)
+        return None
+    label = model._meta.label_lower
+    dek_id = keyring.current_key_id(scope_for_label(label))
+    pk_name = model._meta.pk.attname
+
+    def seal(field: Any, values: dict[str, Any], value: Any) -> str | None:
+        if not isinstance(field, EncryptedMixin):
+            return None
+        return envelope.encrypt(
+            field.to_text(value),
+            model_label=label,
+            pk=values[pk_name],
+            field=field.name,
+            dek_id=dek_id,
+        )
+
+    return seal
+
+
 class RowBuilder:
     """Rows of a model's concrete columns as the ORM would write them for a new instance.
 
@@ -66,12 +98,17 @@ class RowBuilder:
             default = None if f.has_default() and callable(f.default) else f.get_default()
             self._plan.append((f, f.attname, custom, default, _converter(f)))
 
-    def row(self, values: dict[str, Any]) -> list[Any]:
+    def row(self, values: dict[str, Any], *, seal: Sealer | None = None) -> list[Any]:
+        """``seal`` (from :func:`batch_sealer`) encrypts encrypted fields without a key lookup
+        per cell; without it each such field runs its own ``pre_save``."""
         instance = None
         out = []
         for f, attname, custom, default, conv in self._plan:
             value = values.get(attname, default)
             if custom and value not in (None, ""):
+                if seal is not None and (sealed := seal(f, values, value)) is not None:
+                    out.append(sealed)
+                    continue
                 if instance is None:
                     instance = self.model(**values)
                 value = f.get_db_prep_save(f.pre_save(instance, True), connection)
@@ -125,6 +162,25 @@ def insert_ignore(
         )
 
 
+def copy_new(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert rows known to be new: PostgreSQL ``COPY`` straight into the table, SQLite
+    ``executemany``. Only for rows whose keys the caller has just looked up under
+    :func:`lock_agency` (so no conflict is possible); a conflict anyway fails the batch whole."""
+    cols = table_columns(model, names)
+    table = model._meta.db_table
+    qn = connection.ops.quote_name
+    col_sql = ", ".join(qn(c) for c, _ in cols)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            with cur.cursor.copy(f"COPY {qn(table)} ({col_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    insert_ignore(model, names, rows)
+
+
 def add_counts(
     model: type[models.Model], keys: Sequence[str], deltas: dict[tuple[Any, ...], int]
 ) -> None:
@@ -144,12 +200,40 @@ def add_counts(
             rows.append([v if c is None else c(v) for v, (_, c) in zip(values, cols, strict=True)])
     if not rows:
         return
+    upsert = f"ON CONFLICT ({conflict}) DO UPDATE SET {calls} = {table}.{calls} + EXCLUDED.{calls}"
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            stage = qn(f"stage_{model._meta.db_table}_{len(cols)}")
+            cur.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                f"SELECT {col_sql} FROM {table} WITH NO DATA"
+            )
+            with cur.cursor.copy(f"COPY {stage} ({col_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM {stage} {upsert}")  # noqa: S608
+            cur.execute(f"TRUNCATE {stage}")
+            return
         cur.executemany(
-            f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['%s'] * len(cols))}) "  # noqa: S608
-            f"ON CONFLICT ({conflict}) DO UPDATE SET {calls} = {table}.{calls} + EXCLUDED.{calls}",
+            f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['%s'] * len(cols))}) {upsert}",  # noqa: S608
             rows,
         )
+
+
+def existing_rows(
+    model: type[models.Model], names: Sequence[str], *, agency_id: Any, keys: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL: the rows of ``agency_id`` whose ``source_key`` is one of ``keys``, in one
+    query with one array parameter (the ORM would bind thousands of parameters)."""
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c, _ in table_columns(model, names))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT {cols} FROM {qn(model._meta.db_table)} "  # noqa: S608
+            "WHERE agency_id = %s AND source_key = ANY(%s)",
+            [agency_id, list(keys)],
+        )
+        return cur.fetchall()
 
 
 def lock_agency(agency_id: uuid.UUID) -> None:

@@ -122,7 +122,7 @@ def run_import(
     path: Path,
     actor: User | None = None,
     reject_path: Path | None = None,
-    batch_size: int = 5000,
+    batch_size: int = 10000,
     progress: Progress | None = None,
     run: ImportRun | None = None,
     file_name: str | None = None,

@@ -62,7 +62,7 @@ class ImportRun(models.Model):
     )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     message = models.CharField(max_length=500, blank=True)
-    batch_size = models.PositiveIntegerField(default=5000)
+    batch_size = models.PositiveIntegerField(default=10000)
     batches_done = models.PositiveIntegerField(default=0)
     rows_done = models.BigIntegerField(default=0, help_text="Data rows consumed (incl. rejected).")
     bytes_done = models.BigIntegerField(default=0)
@@ -94,9 +94,17 @@ class ImportRun(models.Model):
 
 
 class ImportedCall(models.Model):
-    """One dispatch call seen by the importer (any category). Unique per agency and key."""
+    """One dispatch call seen by the importer (any category). Unique per agency and key.
 
-    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    Its foreign keys are not database constraints (``db_constraint=False``): this is a ledger
+    written in bulk (one row per call, millions), PostgreSQL's per-row foreign-key triggers cost
+    more than the insert, and Django's ``on_delete`` (PROTECT, SET_NULL) is applied in Python
+    anyway. The importer writes only ids it has just read or created in the same transaction.
+    """
+
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     source_key = models.CharField(max_length=64)
     digest = models.CharField(max_length=32, help_text="Keyed digest of the values stored.")
     category = models.CharField(max_length=16, choices=CallCategory.choices)
@@ -104,7 +112,12 @@ class ImportedCall(models.Model):
     unit_code = models.CharField(max_length=40, blank=True)
     day = models.DateField(help_text="Local day of the call in the agency's time zone.")
     check_record = models.ForeignKey(
-        "checks.WellnessCheck", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "checks.WellnessCheck",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     objects = RestrictedQuerySet.as_manager()
@@ -131,7 +144,9 @@ class CallCount(models.Model):
     a re-imported call is not counted twice, a changed call moves between groups.
     """
 
-    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     category = models.CharField(max_length=16, choices=CallCategory.choices)
     call_type = models.CharField(max_length=40)
     unit_code = models.CharField(max_length=40, blank=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from wellcheck.accounts.models import Agency, RecordPolicy, Unit, User
@@ -137,6 +137,11 @@ class ImportContext:
 
 def _existing(agency: Agency, keys: list[str]) -> dict[str, tuple[Any, ...]]:
     found: dict[str, tuple[Any, ...]] = {}
+    names = ["source_key", "digest", "category", "call_type", "unit_code", "day", "check_record"]
+    if connection.vendor == "postgresql":
+        for row in bulk.existing_rows(ImportedCall, names, agency_id=agency.pk, keys=keys):
+            found[row[0]] = row
+        return found
     chunk = SQLITE_CHUNK if len(keys) > SQLITE_CHUNK else len(keys) or 1
     for i in range(0, len(keys), chunk):
         rows = ImportedCall.objects.filter(
@@ -187,7 +192,9 @@ def _check_row(ctx: ImportContext, call: Call, unit_id: int, now: Any) -> list[A
     )
 
 
-def _detail_row(rows: bulk.RowBuilder, check_id: uuid.UUID, call: Call) -> list[Any]:
+def _detail_row(
+    rows: bulk.RowBuilder, check_id: uuid.UUID, call: Call, seal: bulk.Sealer | None
+) -> list[Any]:
     """The detail as the ORM would store it (its fields' own pre_save: encryption included)."""
     return rows.row(
         {
@@ -197,7 +204,8 @@ def _detail_row(rows: bulk.RowBuilder, check_id: uuid.UUID, call: Call) -> list[
             "address_key": address_key(call.address),
             "latitude": call.latitude,
             "longitude": call.longitude,
-        }
+        },
+        seal=seal,
     )
 
 
@@ -257,6 +265,9 @@ def import_batch_apply(
     now = timezone.now()
     agency = ctx.agency
     existing = _existing(agency, [c.source_key for c in calls])
+    seal = (
+        bulk.batch_sealer(CheckDetail) if not ctx.tally and any(c.is_check for c in calls) else None
+    )
     part = empty_counters()
     part["rows_read"] = len(calls) + rejected
     part["rows_rejected"] = rejected
@@ -293,7 +304,7 @@ def import_batch_apply(
                 check_id = check_id_for(agency.pk, call.source_key)
                 checks.append(_check_row(ctx, call, unit_id, now))
                 if not ctx.tally:
-                    details.append(_detail_row(ctx.detail_rows, check_id, call))
+                    details.append(_detail_row(ctx.detail_rows, check_id, call, seal))
                 part["checks_created"] += 1
                 part["created_by_category"][call.category] += 1
                 created_ids.append(str(check_id))
@@ -327,7 +338,7 @@ def import_batch_apply(
     if details:
         bulk.insert_ignore(CheckDetail, ctx.detail_rows.names, details, prepared=True)
     if ledger:
-        bulk.insert_ignore(ImportedCall, LEDGER_FIELDS, ledger)
+        bulk.copy_new(ImportedCall, LEDGER_FIELDS, ledger)
     for call, check_id in ledger_updates:
         ImportedCall.objects.filter(agency=agency, source_key=call.source_key).update(
             digest=call.digest,

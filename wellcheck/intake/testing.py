@@ -40,7 +40,7 @@ def import_file(
     *,
     actor: User | None = None,
     reject_path: Path | None = None,
-    batch_size: int = 5000,
+    batch_size: int = 10000,
 ) -> ImportResult:
     """Import ``path`` (default: the real extract of that profile) into ``agency``."""
     profile = load_profile(profile_name)

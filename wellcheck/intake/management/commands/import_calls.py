@@ -48,7 +48,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--user", help="username of the records officer doing the import")
         parser.add_argument("--reject-file", help="where rejected rows go (line, reason, row)")
-        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument("--batch-size", type=int, default=10000)
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     def handle(self, *args: Any, **opts: Any) -> None:
