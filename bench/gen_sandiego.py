@@ -170,7 +170,7 @@ def generate(rows: int, out: Path, seed: int = 2023) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--out", type=Path, default=Path("/tmp/sd_synthetic.csv"))
+    parser.add_argument("--out", type=Path, default=Path("/tmp/sd_synthetic.csv"))  # noqa: S108
     parser.add_argument("--seed", type=int, default=2023)
     args = parser.parse_args()
     generate(args.rows, args.out, args.seed)

@@ -70,10 +70,10 @@ def main() -> None:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--db", default="wc_intake_bench")
     parser.add_argument("--batch-size", type=int, default=10000)
-    parser.add_argument("--data-dir", default="/tmp/wc_intake_bench")
+    parser.add_argument("--data-dir", default="/tmp/wc_intake_bench")  # noqa: S108
     args = parser.parse_args()
 
-    path = args.file or Path(f"/tmp/wc_intake_sd_{args.rows}.csv")
+    path = args.file or Path(f"/tmp/wc_intake_sd_{args.rows}.csv")  # noqa: S108
     if not path.exists():
         t = time.perf_counter()
         generate(args.rows, path)
