@@ -6,7 +6,7 @@ restricted for that same action, so a check outside the actor's scope answers 40
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -14,6 +14,8 @@ from rest_framework import generics, mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from wellcheck.accounts.looks import api_look_reason
+from wellcheck.accounts.models import User
 from wellcheck.accounts.permissions import Action
 from wellcheck.checks import services
 from wellcheck.checks.api import serializers as s
@@ -33,17 +35,22 @@ class CheckApiView(generics.GenericAPIView):
     required_actions: dict[str, Action] = {}
     lookup_field = "pk"
 
+    @property
+    def actor(self) -> User:
+        """The signed-in user (ActionPermission has refused anonymous requests already)."""
+        return cast(User, self.request.user)
+
     def request_action(self) -> Action:
         return self.required_actions.get(self.request.method or "GET", self.required_action)
 
     def get_queryset(self) -> QuerySet[WellnessCheck]:
         return checks_for(self.request.user, self.request_action())
 
-    def full(self, check: WellnessCheck, *, audit: bool) -> dict[str, Any]:
+    def full(self, check: WellnessCheck, *, audit: bool, reason: str = "") -> dict[str, Any]:
         check = (
             checks_for(self.request.user, Action.CHECK_VIEW).filter(pk=check.pk).first() or check
         )
-        identity = identity_for(self.request.user, check, audit=audit)
+        identity = identity_for(self.request.user, check, audit=audit, reason=reason)
         return s.CheckFullOutputSerializer(check, context={"identity": identity}).data
 
 
@@ -67,9 +74,7 @@ class CheckListCreateView(mixins.ListModelMixin, CheckApiView):
     def post(self, request: Request) -> Response:
         parsed = s.CheckInputSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
-        check = services.check_create(
-            actor=request.user, data=to_check_input(parsed.validated_data)
-        )
+        check = services.check_create(actor=self.actor, data=to_check_input(parsed.validated_data))
         return Response(self.full(check, audit=False), status=status.HTTP_201_CREATED)
 
 
@@ -82,7 +87,10 @@ class CheckDetailView(CheckApiView):
 
     @extend_schema(summary="Read a check")
     def get(self, request: Request, pk: str) -> Response:
-        return Response(self.full(self.get_object(), audit=True))
+        check = self.get_object()
+        # A reason for every look (issue 3): ?reason=<code> or X-Access-Reason, else 428.
+        reason = api_look_reason(request, check)
+        return Response(self.full(check, audit=True, reason=reason))
 
     @extend_schema(
         summary="Replace a draft, returned or imported check",
@@ -106,7 +114,7 @@ class CheckDetailView(CheckApiView):
         parsed.is_valid(raise_exception=True)
         base = stored_values(check) if partial else None
         data = to_check_input(parsed.validated_data, base=base, carried=carried_consent(check))
-        check = services.check_update(actor=request.user, check=check, data=data)
+        check = services.check_update(actor=self.actor, check=check, data=data)
         return Response(self.full(check, audit=False))
 
 
@@ -120,7 +128,7 @@ class CheckSubmitView(CheckApiView):
         summary="Submit a check for review", request=None, responses={200: s.CheckOutputSerializer}
     )
     def post(self, request: Request, pk: str) -> Response:
-        check = services.check_submit(actor=request.user, check=self.get_object())
+        check = services.check_submit(actor=self.actor, check=self.get_object())
         return Response(s.CheckOutputSerializer(self._reload(check)).data)
 
     def _reload(self, check: WellnessCheck) -> WellnessCheck:
@@ -142,7 +150,7 @@ class CheckReviewView(CheckSubmitView):
         parsed = s.ReviewInputSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
         check = services.check_review(
-            actor=request.user,
+            actor=self.actor,
             check=check,
             decision=parsed.validated_data["decision"],
             note=parsed.validated_data.get("note", ""),
@@ -165,6 +173,6 @@ class CheckMentalHealthView(CheckSubmitView):
         parsed = s.MentalHealthInputSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
         check = services.check_mark_mental_health(
-            actor=request.user, check=check, related=parsed.validated_data["related"]
+            actor=self.actor, check=check, related=parsed.validated_data["related"]
         )
         return Response(s.CheckOutputSerializer(self._reload(check)).data)
