@@ -26,7 +26,9 @@ def checks_for(actor: Any, action: Action) -> QuerySet[WellnessCheck]:
     )
 
 
-def identity_for(actor: Any, check: WellnessCheck, *, audit: bool) -> CheckDetail | None:
+def identity_for(
+    actor: Any, check: WellnessCheck, *, audit: bool, reason: str = ""
+) -> CheckDetail | None:
     """The identifying part of ``check`` if the actor holds CHECK_VIEW_IDENTITY over it, else None.
 
     With ``audit=True`` every identifying read writes a ``CHECK_VIEWED`` event (a consultation,
@@ -48,5 +50,8 @@ def identity_for(actor: Any, check: WellnessCheck, *, audit: bool) -> CheckDetai
         .first()
     )
     if detail is not None and audit:
-        audit_record(actor=actor, event_type=EventType.CHECK_VIEWED, target=check, component="api")
+        audit_record(
+            actor=actor, event_type=EventType.CHECK_VIEWED, target=check, component="api",
+            reason=reason,  # the stated reason for the look (accounts/looks.py)
+        )
     return detail
