@@ -147,9 +147,16 @@ def test_roles_without_check_view_are_refused_and_anonymous_redirected(world: Wo
     assert anon.status_code == 302 and "/accounts/login/" in anon["Location"]
 
 
+def give_reason(client: Client, check: WellnessCheck, code: str = "current_call") -> None:
+    """State a reason for looking at someone else's check (the access rule of issue 3)."""
+    response = client.post(reverse("accounts:look_reason", args=[check.pk]), {"reason": code})
+    assert response.status_code == 302
+
+
 def test_another_officer_of_same_unit_sees_but_cannot_edit(world: World) -> None:
     check = check_create(actor=world.officer_a, data=full_input(world))
     peer = client_for(world.officer_a2)
+    give_reason(peer, check)
     page = peer.get(reverse("checks:detail", args=[check.pk]))
     assert page.status_code == 200
     assert reverse("checks:edit", args=[check.pk]) not in page.content.decode()
@@ -251,7 +258,7 @@ def test_edit_keeps_identity_and_audits_the_read(world: World) -> None:
     page = client.get(reverse("checks:edit", args=[check.pk]))
     assert "Zebulon" in page.content.decode()
     assert AuditEvent.objects.filter(
-        event_type="check.viewed", target_id=str(check.pk), reason="edit"
+        event_type="check.viewed", target_id=str(check.pk), reason__startswith="edit"
     ).exists()
     response = client.post(
         reverse("checks:edit", args=[check.pk]), form_post(world, narrative="Changed narrative.")
@@ -298,14 +305,26 @@ def test_consent_only_with_consent_keeps_identity(consent_world: World) -> None:
 def test_identifying_read_writes_audit_event_without_content(world: World) -> None:
     check = check_create(actor=world.officer_a, data=full_input(world))
     client = client_for(world.officer_a2)
+    # Someone else's check: the page first asks why, and shows nothing identifying meanwhile.
+    first = client.get(reverse("checks:detail", args=[check.pk]))
+    assert first.status_code == 302 and "Zebulon" not in first.content.decode()
     assert not AuditEvent.objects.filter(event_type="check.viewed").exists()
+    give_reason(client, check)
     html = client.get(reverse("checks:detail", args=[check.pk])).content.decode()
     assert "Zebulon Pagetest" in html and "4200 BLOCK PAGE ST" in html
     event = AuditEvent.objects.get(event_type="check.viewed")
     assert event.actor_id == world.officer_a2.pk and event.target_id == str(check.pk)
-    assert event.category == "consultation" and event.reason == "detail"
+    assert event.category == "consultation" and event.reason.startswith("current_call")
     stored = f"{event.details} {event.changes} {event.reason}"
     assert "Zebulon" not in stored and "PAGE ST" not in stored
+
+
+def test_own_check_read_is_audited_as_own_work(world: World) -> None:
+    check = check_create(actor=world.officer_a, data=full_input(world))
+    html = client_for(world.officer_a).get(reverse("checks:detail", args=[check.pk]))
+    assert "Zebulon Pagetest" in html.content.decode()
+    event = AuditEvent.objects.get(event_type="check.viewed")
+    assert event.actor_id == world.officer_a.pk and event.reason == "own assigned work"
 
 
 def test_tally_detail_shows_badge_and_no_identity_and_no_read_event(consent_world: World) -> None:
@@ -530,3 +549,11 @@ def test_responders_are_the_units_staff_and_existing_ones_are_kept(world: World)
     assert response.status_code == 302
     detail = CheckDetail.objects.get(check_record=check)
     assert set(detail.responders.all()) == {world.officer_b, world.officer_a2}
+
+
+def test_pages_with_identity_are_not_stored_by_the_browser(world: World) -> None:
+    check = check_create(actor=world.officer_a, data=full_input(world))
+    client = client_for(world.officer_a)
+    for name in ("checks:detail", "checks:edit"):
+        response = client.get(reverse(name, args=[check.pk]))
+        assert "no-store" in response["Cache-Control"], name

@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from wellcheck.accounts.looks import require_look_reason
 from wellcheck.accounts.models import RecordPolicy
 from wellcheck.accounts.permissions import Action, can
 from wellcheck.checks import selectors
@@ -65,6 +67,7 @@ def _filters(form: FilterForm) -> selectors.CheckFilters:
 
 
 @requires(Action.CHECK_VIEW)
+@never_cache
 def check_list(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
     form = FilterForm(
@@ -96,6 +99,7 @@ def check_list(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Action.CHECK_CREATE)
+@never_cache
 @require_http_methods(["GET", "POST"])
 def check_new(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
@@ -115,6 +119,7 @@ def check_new(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Action.CHECK_EDIT)
+@never_cache
 @require_http_methods(["GET", "POST"])
 def check_edit(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
@@ -135,7 +140,12 @@ def check_edit(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
         return _render_form(request, form, check, status=400)
     identity = None
     if not check.is_tally:
-        identity = selectors.check_get_identifying(actor=actor, check_id=check.pk, reason="edit")
+        reason = require_look_reason(request, check)  # a supervisor editing another's check
+        if not isinstance(reason, str):
+            return reason
+        identity = selectors.check_get_identifying(
+            actor=actor, check_id=check.pk, reason=f"edit: {reason}" if reason else "edit"
+        )
         if identity is None:  # may edit but not read the identity: editing would erase it
             raise Http404("No such check.")
     scopes = selectors.active_consent_scopes(identity)
@@ -167,6 +177,7 @@ def _say_what_was_stored(request: HttpRequest, check: WellnessCheck) -> None:
 
 
 @requires(Action.CHECK_VIEW)
+@never_cache
 def check_detail(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     return _render_detail(request, check_id)
 
@@ -182,7 +193,12 @@ def _render_detail(
 
     actor: Any = request.user
     check = selectors.check_get(actor=actor, check_id=check_id)
-    identity = selectors.check_get_identifying(actor=actor, check_id=check.pk, reason="detail")
+    # A reason for every look (issue 3): outside one's own work, ask first; the reason goes into
+    # the check.viewed event.
+    reason = require_look_reason(request, check)
+    if not isinstance(reason, str):
+        return reason
+    identity = selectors.check_get_identifying(actor=actor, check_id=check.pk, reason=reason)
     context: dict[str, Any] = {
         "check": check,
         "identity": identity,
@@ -208,6 +224,7 @@ FIELD_LABELS = {
 
 
 @requires(Action.CHECK_SUBMIT)
+@never_cache
 @require_POST
 def check_submit_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
@@ -226,6 +243,7 @@ def check_submit_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse
 
 
 @requires(Action.CHECK_MARK_MH)
+@never_cache
 @require_POST
 def check_mark_mh_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user

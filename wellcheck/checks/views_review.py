@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wellcheck.accounts.permissions import Action
@@ -33,12 +34,14 @@ from wellcheck.core.routes import requires
 
 
 @requires(Action.CHECK_REVIEW)
+@never_cache
 def review_queue(request: HttpRequest) -> HttpResponse:
     checks = selectors.review_queue(actor=request.user)  # type: ignore[arg-type]
     return render(request, "checks/review_queue.html", {"checks": checks[:200]})
 
 
 @requires(Action.CHECK_REVIEW)
+@never_cache
 @require_http_methods(["GET", "POST"])
 def check_review_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
@@ -63,12 +66,16 @@ def check_review_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse
                 )
                 return redirect("checks:review_queue")
         status = 400
-    identity = selectors.check_get_identifying(actor=actor, check_id=check.pk, reason="review")
+    # Reviewing a submitted check of one's unit is the stated reason for reading it.
+    identity = selectors.check_get_identifying(
+        actor=actor, check_id=check.pk, reason="supervision: review of a submitted check"
+    )
     context = {"check": check, "identity": identity, "form": form}
     return render(request, "checks/review.html", context, status=status)
 
 
 @requires(Action.CHECK_FOLLOW_UP)
+@never_cache
 @require_POST
 def follow_up_create_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
@@ -86,6 +93,7 @@ def follow_up_create_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResp
 
 
 @requires(Action.CHECK_FOLLOW_UP)
+@never_cache
 @require_POST
 def follow_up_complete_view(
     request: HttpRequest, check_id: uuid.UUID, follow_up_id: int
@@ -105,6 +113,7 @@ def follow_up_complete_view(
 
 
 @requires(Action.CHECK_FOLLOW_UP)
+@never_cache
 @require_POST
 def outcome_review_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
