@@ -20,6 +20,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 
 SESSION_KEY = "_wc_look_reasons"
+OWN_WORK = "own assigned work"
 REASONS: dict[str, str] = {
     "follow_up": "Follow-up or referral I am working on",
     "supervision": "Supervising this officer or case",
@@ -104,10 +105,25 @@ def reason_url(check: Any, next_url: str) -> str:
     return f"{reverse('accounts:look_reason', args=[check.pk])}?{urlencode({'next': next_url})}"
 
 
+def shows_identity(actor: Any, check: Any) -> bool:
+    """Would a read of this check show its identifying part to the actor? (One query.)"""
+    from wellcheck.accounts.permissions import Action
+    from wellcheck.checks.models import WellnessCheck
+
+    return not check.is_tally and (
+        WellnessCheck.objects.restrict(actor, Action.CHECK_VIEW_IDENTITY)
+        .filter(pk=check.pk)
+        .exists()
+    )
+
+
 def api_look_reason(request: Any, check: Any) -> str:
-    """The reason for an API read, "" for own work; raises :class:`ReasonRequired` otherwise."""
+    """The reason for an API read ("own assigned work" for one's own, "" when no identity would
+    be shown); raises :class:`ReasonRequired` (428) when a reason is needed and missing."""
     actor = request.user
     if not access_reason_required(actor, check):
+        return OWN_WORK
+    if not shows_identity(actor, check):
         return ""
     emergency = _emergency_reason(actor, check)
     if emergency:
@@ -124,3 +140,19 @@ def api_look_reason(request: Any, check: Any) -> str:
     if reason is None:
         raise ReasonRequired()
     return reason
+
+
+def require_look_reason(request: Any, check: Any) -> Any:
+    """For a page about to show a check's identifying part: the reason to write into
+    ``check.viewed`` (a str; "own assigned work" for one's own), or a redirect to the reason form.
+
+    No reason is asked where no identity would be shown (a tally, or no identity right in scope).
+    """
+    from django.shortcuts import redirect
+
+    reason = look_reason(request, check)
+    if reason is not None:
+        return reason or OWN_WORK
+    if not shows_identity(request.user, check):
+        return ""
+    return redirect(reason_url(check, request.get_full_path()))
