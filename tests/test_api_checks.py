@@ -117,7 +117,9 @@ def test_officer_of_unit_b_gets_404_for_unit_a_check(world: World) -> None:
 def test_same_unit_officer_sees_but_cannot_edit_anothers_check(world: World) -> None:
     check_id = create(world)["id"]
     colleague = client_for(world.officer_a2)
-    assert colleague.get(url(check_id)).status_code == 200  # CHECK_VIEW: unit
+    # CHECK_VIEW is unit-wide; outside one's own work a reason is asked first (428).
+    assert colleague.get(url(check_id)).status_code == 428
+    assert colleague.get(url(check_id) + "?reason=current_call").status_code == 200
     assert (
         colleague.patch(url(check_id), {"narrative": "z"}, format="json").status_code == 404
     )  # EDIT: own
@@ -338,13 +340,22 @@ def test_identity_only_in_retrieve_and_each_read_is_audited(world: World) -> Non
     assert "detail" not in listed.json()["results"][0]
     assert AuditEvent.objects.filter(event_type="check.viewed").count() == 0
 
-    for reader in (world.officer_a, world.supervisor_a, world.records):
-        body = client_for(reader).get(url(check_id)).json()
+    readers = {
+        world.officer_a: "",
+        world.supervisor_a: "?reason=supervision",
+        world.records: "?reason=records_request",
+    }
+    for reader, query in readers.items():
+        body = client_for(reader).get(url(check_id) + query).json()
         assert body["detail"]["address"] == "4200 BLOCK TESTING WAY"
         assert body["detail"]["person"]["date_of_birth"] == "1941-03-04"
     viewed = AuditEvent.objects.filter(event_type="check.viewed", target_id=check_id)
-    assert sorted(viewed.values_list("actor_id", flat=True)) == sorted(
-        [world.officer_a.pk, world.supervisor_a.pk, world.records.pk]
+    assert sorted(viewed.values_list("actor_id", "reason")) == sorted(
+        [
+            (world.officer_a.pk, "own assigned work"),
+            (world.supervisor_a.pk, "supervision"),
+            (world.records.pk, "records_request"),
+        ]
     )
     for event in viewed:
         assert "Apitestperson" not in str(event.details) + str(event.changes) + event.reason
