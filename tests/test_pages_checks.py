@@ -557,3 +557,26 @@ def test_pages_with_identity_are_not_stored_by_the_browser(world: World) -> None
     for name in ("checks:detail", "checks:edit"):
         response = client.get(reverse(name, args=[check.pk]))
         assert "no-store" in response["Cache-Control"], name
+
+
+def test_failed_edit_changes_nothing(world: World) -> None:
+    check = check_create(actor=world.officer_a, data=full_input(world))
+    client = client_for(world.officer_a)
+    received = timezone.localtime() - dt.timedelta(hours=1)
+    events = AuditEvent.objects.count()
+    response = client.post(
+        reverse("checks:edit", args=[check.pk]),
+        form_post(
+            world,
+            narrative="Should not be stored.",
+            cleared_at=(received - dt.timedelta(hours=3)).strftime(LOCAL),
+        ),
+    )
+    assert response.status_code == 400
+    assert "Cleared: This time is earlier than the one before it." in response.content.decode()
+    detail = CheckDetail.objects.get(check_record=check)
+    assert detail.narrative == "Zebulon Pagetest was well."
+    assert sorted(c.code for c in WellnessCheck.objects.get(pk=check.pk).reasons.all()) == [
+        "older_not_seen"
+    ]
+    assert AuditEvent.objects.exclude(event_type="check.viewed").count() == events
