@@ -230,8 +230,8 @@ def existing_rows(
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT {cols} FROM {qn(model._meta.db_table)} "  # noqa: S608
-            "WHERE agency_id = %s AND source_key = ANY(%s)",
-            [agency_id, list(keys)],
+            "WHERE agency_id = %s AND source_key = ANY(string_to_array(%s, ','))",
+            [agency_id, ",".join(keys)],  # one text parameter: keys are hex, never a comma
         )
         return cur.fetchall()
 

@@ -25,6 +25,9 @@ from wellcheck.intake.reader import Header, RawRow
 UTC = dt.UTC
 MAX_CODE = 40
 NO_CALL_TYPE = "(none)"
+WELFARE: str = CallCategory.WELFARE_CHECK.value
+MENTAL: str = CallCategory.MENTAL_HEALTH.value
+OTHER: str = CallCategory.OTHER.value
 _ISO = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"}
 
 
@@ -47,7 +50,7 @@ class Call:
 
     @property
     def is_check(self) -> bool:
-        return self.category != CallCategory.OTHER
+        return self.category != OTHER
 
 
 @dataclass(slots=True)
@@ -88,6 +91,11 @@ class RowParser:
         self._need = max(self.pos[f] for f in profile.required) + 1
         self._derived_seen: dict[str, int] = {}
         self._has_coords = "latitude" in self.pos and "longitude" in self.pos
+        absent = 1 << 30  # an index no row reaches: the column is not in this file
+        self._idx = tuple(
+            self.pos.get(name, absent)
+            for name in ("received_at", "call_type", "unit", "incident_number", "disposition")
+        )
 
     def _get(self, values: list[str], name: str) -> str:
         i = self.pos.get(name)
@@ -162,7 +170,9 @@ class RowParser:
                 row.line, f"row has {len(values)} fields but the header has {self.width}", values
             )
         p = self.p
-        time_text = self._get(values, "received_at")
+        n = len(values)
+        i_time, i_type, i_unit, i_inc, i_dispo = self._idx
+        time_text = values[i_time].strip() if i_time < n else ""
         local = self._time(time_text)
         if local is None:
             return Rejected(
@@ -173,7 +183,7 @@ class RowParser:
             )
         if local.tzinfo is None:
             local = local.replace(tzinfo=self.tz)
-        call_type = self._get(values, "call_type")
+        call_type = values[i_type].strip() if i_type < n else ""
         warnings: list[str] = []
         if not call_type:
             call_type = NO_CALL_TYPE
@@ -183,21 +193,21 @@ class RowParser:
             warnings.append("call type longer than 40 characters; cut")
         upper = call_type.upper()
         if upper in p.welfare_types:
-            category = CallCategory.WELFARE_CHECK
+            category = WELFARE
         elif upper in p.mental_health_types:
-            category = CallCategory.MENTAL_HEALTH
+            category = MENTAL
         else:
-            category = CallCategory.OTHER
-        unit = self._get(values, "unit")
+            category = OTHER
+        unit = values[i_unit].strip() if i_unit < n else ""
         if unit.upper() in p.unit_missing:
             unit = p.unit_fallback
         if len(unit) > MAX_CODE:
             unit = unit[:MAX_CODE]
             warnings.append("beat longer than 40 characters; cut")
         lat, lon = self._coords(values, warnings)
-        incident = self._get(values, "incident_number")
+        incident = values[i_inc].strip() if i_inc < n else ""
         address = ""
-        if category != CallCategory.OTHER or not incident:
+        if category is not OTHER or not incident:
             address = self.address(values)
         if incident:
             key = import_key(f"{p.key_namespace}|{incident}")
@@ -205,11 +215,11 @@ class RowParser:
             key = self._derived_key(values, local, call_type, address)
             warnings.append("no incident number; key derived from time, call type and address")
         received = local.astimezone(UTC)
-        outcome = p.outcomes.get(self._get(values, "disposition").upper())
+        outcome = p.outcomes.get(values[i_dispo].strip().upper()) if i_dispo < n else None
         if self.tally:
             received = received.replace(minute=0, second=0, microsecond=0)
             incident, address, lat, lon = "", "", None, None
-        if category == CallCategory.OTHER:
+        if category is OTHER:
             incident, address, lat, lon = "", "", None, None
         digest = hashlib.blake2b(
             "\x1f".join(
