@@ -107,3 +107,17 @@ def test_mfa_switched_off_shows_a_banner(world: World, settings: Any) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert "Multi-factor sign-in is switched off" in page.content.decode()
+
+
+def test_replacing_the_authenticator_needs_the_password_and_is_audited(world: World) -> None:
+    client = password_step()
+    enrol(client, world.officer_a)
+    assert client.post("/accounts/mfa/replace/", {"password": "wrong"}).status_code == 200
+    assert TOTPDevice.objects.filter(user=world.officer_a, confirmed=True).exists()
+    response = client.post("/accounts/mfa/replace/", {"password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/accounts/mfa/enrol/"
+    assert not TOTPDevice.objects.filter(user=world.officer_a, confirmed=True).exists()
+    assert not RecoveryCode.objects.filter(user=world.officer_a).exists()
+    assert AuditEvent.objects.filter(
+        event_type="sign_in.mfa_disabled", actor_id=world.officer_a.pk
+    ).exists()

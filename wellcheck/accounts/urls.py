@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("mfa/", views.mfa_verify, name="mfa_verify"),
     path("mfa/enrol/", views.mfa_enrol, name="mfa_enrol"),
+    path("mfa/replace/", views.mfa_replace, name="mfa_replace"),
     path("mfa/recovery-codes/", views.recovery_codes_new, name="recovery_codes_new"),
     path("password/", views.password_change, name="password_change"),
     path("password/done/", views.password_change_done, name="password_change_done"),
