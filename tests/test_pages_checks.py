@@ -580,3 +580,19 @@ def test_failed_edit_changes_nothing(world: World) -> None:
         "older_not_seen"
     ]
     assert AuditEvent.objects.exclude(event_type="check.viewed").count() == events
+
+
+def test_form_times_are_the_agencys_local_time(world: World) -> None:
+    """A time typed on the form is read in the agency's zone, whatever the server's zone is."""
+    world.agency.time_zone = "Europe/London"
+    world.agency.save(update_fields=["time_zone"])
+    client = client_for(world.officer_a)
+    response = client.post(
+        reverse("checks:new"),
+        {"unit": world.unit_a.pk, "received_at": "2026-01-10T12:00", "consent_method": "verbal"},
+    )
+    assert response.status_code == 302
+    stored = WellnessCheck.objects.get().received_at
+    assert stored == dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
+    page = client.get(reverse("checks:detail", args=[WellnessCheck.objects.get().pk]))
+    assert "10 Jan 2026, 12:00" in page.content.decode()

@@ -4,18 +4,22 @@ services write; every view declares its rule, and a check outside the actor's sc
 from __future__ import annotations
 
 import uuid
-from typing import Any
+import zoneinfo
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wellcheck.accounts.looks import require_look_reason
-from wellcheck.accounts.models import RecordPolicy
+from wellcheck.accounts.models import Agency, RecordPolicy
 from wellcheck.accounts.permissions import Action, can
 from wellcheck.checks import selectors
 from wellcheck.checks.forms import (
@@ -37,6 +41,30 @@ from wellcheck.checks.services import (
 from wellcheck.core.routes import requires
 
 PAGE_SIZE = 25
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+
+def agency_time(view: V) -> V:
+    """Show and read times in the actor's agency's time zone (a form's 14:05 is local time)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        agency_id = getattr(request.user, "agency_id", None)
+        name = (
+            Agency.objects.filter(pk=agency_id).values_list("time_zone", flat=True).first()
+            if agency_id is not None
+            else None
+        )
+        try:
+            zone = zoneinfo.ZoneInfo(name) if name else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is None:
+            return view(request, *args, **kwargs)
+        with timezone.override(zone):
+            return view(request, *args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 def _check_form(
@@ -68,6 +96,7 @@ def _filters(form: FilterForm) -> selectors.CheckFilters:
 
 @requires(Action.CHECK_VIEW)
 @never_cache
+@agency_time
 def check_list(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
     form = FilterForm(
@@ -100,6 +129,7 @@ def check_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Action.CHECK_CREATE)
 @never_cache
+@agency_time
 @require_http_methods(["GET", "POST"])
 def check_new(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
@@ -120,6 +150,7 @@ def check_new(request: HttpRequest) -> HttpResponse:
 
 @requires(Action.CHECK_EDIT)
 @never_cache
+@agency_time
 @require_http_methods(["GET", "POST"])
 def check_edit(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
@@ -142,7 +173,7 @@ def check_edit(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     if not check.is_tally:
         reason = require_look_reason(request, check)  # a supervisor editing another's check
         if not isinstance(reason, str):
-            return reason
+            return cast(HttpResponse, reason)
         identity = selectors.check_get_identifying(
             actor=actor, check_id=check.pk, reason=f"edit: {reason}" if reason else "edit"
         )
@@ -178,6 +209,7 @@ def _say_what_was_stored(request: HttpRequest, check: WellnessCheck) -> None:
 
 @requires(Action.CHECK_VIEW)
 @never_cache
+@agency_time
 def check_detail(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     return _render_detail(request, check_id)
 
@@ -197,7 +229,7 @@ def _render_detail(
     # the check.viewed event.
     reason = require_look_reason(request, check)
     if not isinstance(reason, str):
-        return reason
+        return cast(HttpResponse, reason)
     identity = selectors.check_get_identifying(actor=actor, check_id=check.pk, reason=reason)
     context: dict[str, Any] = {
         "check": check,
@@ -225,6 +257,7 @@ FIELD_LABELS = {
 
 @requires(Action.CHECK_SUBMIT)
 @never_cache
+@agency_time
 @require_POST
 def check_submit_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
@@ -244,6 +277,7 @@ def check_submit_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse
 
 @requires(Action.CHECK_MARK_MH)
 @never_cache
+@agency_time
 @require_POST
 def check_mark_mh_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user

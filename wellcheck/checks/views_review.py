@@ -29,12 +29,13 @@ from wellcheck.checks.services import (
     follow_up_complete,
     follow_up_create,
 )
-from wellcheck.checks.views import _render_detail
+from wellcheck.checks.views import _render_detail, agency_time
 from wellcheck.core.routes import requires
 
 
 @requires(Action.CHECK_REVIEW)
 @never_cache
+@agency_time
 def review_queue(request: HttpRequest) -> HttpResponse:
     checks = selectors.review_queue(actor=request.user)  # type: ignore[arg-type]
     return render(request, "checks/review_queue.html", {"checks": checks[:200]})
@@ -42,6 +43,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @requires(Action.CHECK_REVIEW)
 @never_cache
+@agency_time
 @require_http_methods(["GET", "POST"])
 def check_review_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
@@ -76,6 +78,7 @@ def check_review_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse
 
 @requires(Action.CHECK_FOLLOW_UP)
 @never_cache
+@agency_time
 @require_POST
 def follow_up_create_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
@@ -94,6 +97,7 @@ def follow_up_create_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResp
 
 @requires(Action.CHECK_FOLLOW_UP)
 @never_cache
+@agency_time
 @require_POST
 def follow_up_complete_view(
     request: HttpRequest, check_id: uuid.UUID, follow_up_id: int
@@ -114,6 +118,7 @@ def follow_up_complete_view(
 
 @requires(Action.CHECK_FOLLOW_UP)
 @never_cache
+@agency_time
 @require_POST
 def outcome_review_view(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
     actor: Any = request.user
