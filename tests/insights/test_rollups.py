@@ -121,3 +121,21 @@ def test_rebuild_all_equals_incremental(world: World) -> None:
 def test_mark_dirty_refuses_naive_datetime(world: World) -> None:
     with pytest.raises(ValueError, match="aware"):
         rollups_mark_dirty(agency_id=world.agency.pk, day=dt.datetime(2023, 1, 1, 8))
+
+
+def test_whole_years_read_from_year_rows_agree_with_months(world: World) -> None:
+    for month, day in ((1, 5), (6, 7), (12, 31), (12, 1)):
+        make_check(world, dt.datetime(2022, month, day, 12, tzinfo=LA))
+    make_check(world, dt.datetime(2023, 1, 2, 12, tzinfo=LA))
+    make_check(world, dt.datetime(2021, 12, 30, 12, tzinfo=LA))
+    areas = AreaScope(world.analyst)
+    for first, last, expected in (
+        (dt.date(2022, 1, 1), dt.date(2022, 12, 1), 4),  # one whole year: year rows only
+        (dt.date(2021, 12, 1), dt.date(2023, 1, 1), 6),  # a year plus months on both sides
+        (dt.date(2022, 6, 1), dt.date(2023, 1, 1), 4),  # no whole year
+    ):
+        ctx = make_context(world.analyst, Filters(first=first, last=last), areas)
+        by_month = sum(n for _, n in PANELS["volume_month"](ctx).rows)
+        by_area = sum(n for _, n in PANELS["by_area"](ctx).rows)
+        assert by_month == by_area == expected, (first, last)
+    assert RollupCell.objects.filter(grain="year", dim="all", area_id=0).count() == 3

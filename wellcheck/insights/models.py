@@ -28,6 +28,7 @@ WHOLE_AGENCY = 0  # area_id of the agency-wide rows
 class Grain(models.TextChoices):
     DAY = "day", "Local day"
     MONTH = "month", "Local month"
+    YEAR = "year", "Local calendar year (sum of its months)"
 
 
 class RollupCellQuerySet(RestrictedQuerySet["RollupCell"]):
@@ -45,7 +46,7 @@ class RollupCell(models.Model):
     agency = models.ForeignKey("accounts.Agency", on_delete=models.CASCADE, related_name="+")
     area_id = models.BigIntegerField(help_text="Unit id at any level, or 0 for the whole agency.")
     grain = models.CharField(max_length=5, choices=Grain.choices)
-    period = models.DateField(help_text="The local day, or the first day of the local month.")
+    period = models.DateField(help_text="The local day, or the first day of the month or year.")
     dim = models.CharField(max_length=16)
     key = models.CharField(max_length=40, blank=True)
     n = models.IntegerField(default=0)

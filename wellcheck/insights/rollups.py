@@ -28,6 +28,8 @@ from wellcheck.insights.cube import compute_cells, month_bounds
 from wellcheck.insights.models import DirtyDay, Grain, RollupCell
 from wellcheck.insights.other_calls import other_call_cells
 
+SUM_FIELDS = ("n", "mh_n", "resp_sum", "resp_n", "scene_sum", "scene_n")
+
 DayLike = dt.date | dt.datetime | str
 
 
@@ -133,7 +135,34 @@ def _rebuild_month(
         RollupCell.objects.bulk_create(
             [RollupCell(agency_id=agency_id, **vars(c)) for c in cells], batch_size=2000
         )
+        _rebuild_year(agency_id=agency_id, year=month.year)
         stale = Q()
         for day, marked_at in marks_read:
             stale |= Q(day=day, marked_at=marked_at)
         DirtyDay.objects.filter(agency_id=agency_id).filter(stale).delete()
+
+
+def _rebuild_year(*, agency_id: object, year: int) -> None:
+    """Year rows = the sum of that year's month rows (so a long period reads few rows)."""
+    RollupCell.objects.filter(
+        agency_id=agency_id, grain=Grain.YEAR, period=dt.date(year, 1, 1)
+    ).delete()
+    sums = {s: models.Sum(s) for s in SUM_FIELDS}
+    rows = (
+        RollupCell.objects.filter(
+            agency_id=agency_id,
+            grain=Grain.MONTH,
+            period__gte=dt.date(year, 1, 1),
+            period__lt=dt.date(year + 1, 1, 1),
+        )
+        .values("area_id", "dim", "key")
+        .annotate(**sums)
+        .order_by()
+    )
+    RollupCell.objects.bulk_create(
+        [
+            RollupCell(agency_id=agency_id, grain=Grain.YEAR, period=dt.date(year, 1, 1), **r)
+            for r in rows.iterator(chunk_size=5000)
+        ],
+        batch_size=5000,
+    )

@@ -305,8 +305,8 @@ def hotspots(ctx: Context) -> Panel:
 def mh_demand(ctx: Context) -> Panel:
     kids = ctx.areas.children(ctx.filters.area_id)
     grid: dict[int, list[int]] = {a: [0] * 6 for a in kids}
-    for r in _month_sums(ctx, "how", kids, by=("area_id", "key")):
-        hour = int(r["key"].split("-")[1])
+    for r in _month_sums(ctx, "hour", kids, by=("area_id", "key")):
+        hour = int(r["key"])
         grid.setdefault(r["area_id"], [0] * 6)[hour // 4] += r["mh_n"]
     rows = [[ctx.areas.label(a), *grid[a]] for a in kids]
     return Panel(

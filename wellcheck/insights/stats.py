@@ -48,7 +48,7 @@ def poisson_upper_tail(x: int, lam: float) -> float:
 class RiseTest:
     count: int
     baseline_mean: float
-    p_value: float
+    p_value: float | None  # None when the count is not above the baseline (not tested)
     flagged: bool
 
 
@@ -57,5 +57,7 @@ def rise_test(count: int, history: list[int]) -> RiseTest:
     recent = history[-BASELINE_WEEKS:]
     mean = sum(recent) / len(recent) if recent else 0.0
     lam = max(mean, MIN_RATE)
+    if count <= lam:  # at or below the baseline: cannot be a significant rise
+        return RiseTest(count, mean, None, False)
     p = poisson_upper_tail(count, lam)
     return RiseTest(count, mean, p, flagged=(p < ALPHA and count >= MIN_COUNT))

@@ -80,7 +80,7 @@ SPECS = (
         "reason", "Reasons for concern by area (mentions)", "reason", CodeCategory.REASON, True
     ),
     TableSpec("referral", "Referrals by area (mentions)", "referral", CodeCategory.REFERRAL, True),
-    TableSpec("time_of_day", "Checks by area and time of day", "how"),
+    TableSpec("time_of_day", "Checks by area and time of day", "hour"),
     TableSpec("mental_health", "Checks by area: mental-health related or not", "all"),
     TableSpec("month", "Checks by area and month", "all"),
 )
@@ -257,7 +257,7 @@ def _counts(
     elif spec.name == "time_of_day":
         keys, columns = [str(b) for b in range(6)], list(BLOCKS)
         for r in qs.values("area_id", "key").annotate(n=Sum("n")):
-            block = str(int(r["key"].split("-")[1]) // 4)
+            block = str(int(r["key"]) // 4)
             sums[(r["area_id"], block)] = sums.get((r["area_id"], block), 0) + r["n"]
     else:
         found = {
