@@ -215,3 +215,28 @@ def test_since_checkpoint_checks_only_the_newest_part(db: None) -> None:
     tamper("UPDATE audit_auditevent SET reason = 'x' WHERE seq = 12")
     recent = verify_chain(since_checkpoint=True)
     assert recent.problem is not None and recent.problem.seq == 12
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scalars=st.lists(st.none() | st.integers() | st.text(max_size=12), min_size=14, max_size=14),
+    nested=st.lists(json_values, min_size=3, max_size=3),
+)
+def test_fast_canonical_form_equals_the_reference(
+    scalars: list[object], nested: list[object]
+) -> None:
+    import json
+
+    from wellcheck.audit.canonical import canonical_bytes, canonical_bytes_from_db
+
+    as_text = [json.dumps(v) for v in nested]  # as a database hands JSON back
+    assert canonical_bytes_from_db([*scalars, *as_text]) == canonical_bytes([*scalars, *nested])

@@ -126,6 +126,7 @@ def row_values(row: Mapping[str, Any]) -> list[Any]:
 
 
 _TRIVIAL = frozenset({"[]", "{}"})
+_quote = json.encoder.encode_basestring  # the C quoting of ensure_ascii=False
 _loads = json.loads
 _encode = _ENCODER.encode
 
@@ -140,13 +141,27 @@ def _fragment(value: Any) -> str:
     return _encode(value)
 
 
+def _scalar(value: Any) -> str:
+    """JSON of a str, int or None exactly as the canonical encoder writes it."""
+    kind = value.__class__
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _encode(value)  # anything else: the encoder decides (and refuses floats)
+
+
 def canonical_bytes_from_db(values: Sequence[Any]) -> bytes:
     """Same bytes as :func:`canonical_bytes`, for rows whose last three values are JSON as the
-    database returned them (text). Skips parsing the common empty ``[]``/``{}`` (verify speed)."""
+    database returned them (text). Skips parsing the common empty ``[]``/``{}`` and quotes the
+    scalar columns directly (verify speed); a test holds both functions to the same output."""
     try:
-        head = _encode([VERSION, *values[:14]])
+        head = ",".join(map(_scalar, values[:14]))
         text = (
-            f"{head[:-1]},{_fragment(values[14])},{_fragment(values[15])},{_fragment(values[16])}]"
+            f"[{VERSION},{head},{_fragment(values[14])},{_fragment(values[15])},"
+            f"{_fragment(values[16])}]"
         )
     except (TypeError, ValueError) as exc:
         raise CanonicalError(f"audit event cannot be serialised canonically: {exc}") from exc

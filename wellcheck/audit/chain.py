@@ -56,12 +56,19 @@ def lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK])
 
 
-def chain_tail() -> tuple[int, str]:
-    """``(seq, row_hash)`` of the newest event, or of the newest archive when none is live."""
+def chain_tail(*, lock: bool = False) -> tuple[int, str]:
+    """``(seq, row_hash)`` of the newest event, or of the newest archive when none is live.
+
+    ``lock=True`` first takes the append lock; on PostgreSQL both happen in one round trip
+    (``wellcheck_audit_lock_tail()``, migration 0003).
+    """
     with connection.cursor() as cursor:
-        cursor.execute("SELECT seq, row_hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")
+        if lock and connection.vendor == "postgresql":
+            cursor.execute("SELECT tail_seq, tail_hash FROM wellcheck_audit_lock_tail()")
+        else:
+            cursor.execute("SELECT seq, row_hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")
         row = cursor.fetchone()
-    if row is not None:
+    if row is not None and row[0] is not None:
         return int(row[0]), str(row[1])
     archive = AuditArchive.objects.order_by("-last_seq").first()
     if archive is not None:
@@ -87,9 +94,9 @@ def _clean(event: AuditEvent) -> None:
 def append_event(event: AuditEvent) -> AuditEvent:
     """Give ``event`` its place in the chain and insert it. Joins the caller's transaction."""
     _clean(event)
-    with transaction.atomic():
-        lock_chain()
-        seq, prev = chain_tail()
+    # No savepoint: if the insert fails, the caller's transaction fails with it.
+    with transaction.atomic(savepoint=False):
+        seq, prev = chain_tail(lock=True)
         event.seq = seq + 1
         event.prev_hash = prev
         event.canon_version = VERSION
