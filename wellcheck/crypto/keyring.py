@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from wellcheck.crypto.errors import KeyDestroyed, KeyMissing, WrongKey
@@ -106,6 +106,9 @@ def _create(scope: str) -> DataKey:
 
 def current_key_id(scope: str) -> str:
     """The active data key of ``scope``, created on first use."""
+    pending = _pending_key(scope)
+    if pending is not None:
+        return pending
     hit = _current.get(scope)
     if hit and hit[0] > time.monotonic():
         return hit[1]
@@ -120,14 +123,35 @@ def current_key_id(scope: str) -> str:
 
 
 def _cache_current_after_commit(scope: str, dek_id: str) -> None:
-    """Remember the active key only once it is committed: a key created (or seen) inside a
-    transaction that rolls back must never be used for later writes."""
+    """Remember the active key for everyone only once it is committed: a key created (or seen)
+    inside a transaction that rolls back must never be used for later writes. Until then it is
+    remembered for the current transaction only (see ``_pending_key``)."""
 
     def remember() -> None:
         with _lock:
             _current[scope] = (time.monotonic() + CURRENT_SECONDS, dek_id)
 
+    if connection.in_atomic_block:
+        pending = connection.__dict__.setdefault("_wellcheck_pending_keys", {})
+        pending[scope] = (connection.run_on_commit, tuple(connection.savepoint_ids), dek_id)
     transaction.on_commit(remember)
+
+
+def _pending_key(scope: str) -> str | None:
+    """The key remembered in this transaction, while that transaction (and the savepoint it was
+    seen in) is still open. Django replaces ``run_on_commit`` with a new list on commit, rollback
+    and savepoint rollback, so holding the list and comparing identity detects all three."""
+    if not connection.in_atomic_block:
+        return None
+    hit = connection.__dict__.get("_wellcheck_pending_keys", {}).get(scope)
+    if hit is None:
+        return None
+    hooks, savepoints, dek_id = hit
+    if hooks is not connection.run_on_commit:
+        return None
+    if tuple(connection.savepoint_ids[: len(savepoints)]) != savepoints:
+        return None
+    return dek_id
 
 
 def new_active_key(scope: str) -> str:

@@ -80,9 +80,9 @@ def person_search(
         wanted &= Q(birth_date_key=blind("person.birth_date", birth_date.isoformat()))
     elif birth_year:
         wanted &= Q(birth_year_key=blind("person.birth_year", str(birth_year)))
-    visible = Person.objects.restrict(actor, Action.PERSON_VIEW)
     candidates = list(
-        Person.objects.filter(wanted, pk__in=visible.values("pk")).order_by("pk")[:MAX_CANDIDATES]
+        Person.objects.restrict(actor, Action.PERSON_VIEW)
+        .filter(wanted).distinct().order_by("pk")[:MAX_CANDIDATES]
     )
     _prefetch_keys(candidates)
     matches = []
