@@ -34,13 +34,15 @@ def bar_chart(
     rows: Sequence[tuple[str, float | None]], *, title: str, highlight: set[str] | None = None
 ) -> SafeString:
     """Horizontal bars, one per label; a None value is drawn as "suppressed"."""
-    width, label_w, bar_h, gap = 560, 210, 18, 6
-    height = max(1, len(rows)) * (bar_h + gap) + 8
+    width, label_w, bar_h, gap = 440, 170, 18, 6
+    if not rows:
+        return _svg(width, 40, title, ['<text x="8" y="24" font-size="13">No data</text>'])
+    height = len(rows) * (bar_h + gap) + 8
     top = max([v for _, v in rows if v is not None] or [0]) or 1
     body = []
     for i, (label, value) in enumerate(rows):
         y = 4 + i * (bar_h + gap)
-        short = label if len(label) <= 30 else label[:29] + "…"
+        short = label if len(label) <= 26 else label[:25] + "…"
         body.append(
             f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="12" '
             f'fill="#1b1f23">{escape(short)}</text>'
@@ -64,7 +66,7 @@ def bar_chart(
 
 def line_chart(points: Sequence[tuple[str, float]], *, title: str) -> SafeString:
     """A line over equally spaced labels (days, weeks, months), with first/last labels."""
-    width, height, pad_l, pad_b = 560, 200, 44, 24
+    width, height, pad_l, pad_b = 440, 180, 40, 24
     if not points:
         return _svg(width, 40, title, ['<text x="8" y="24" font-size="13">No data</text>'])
     top = max(v for _, v in points) or 1

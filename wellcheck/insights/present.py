@@ -12,6 +12,8 @@ def chart_for(panel: Panel) -> SafeString:
     if panel.kind == "bars":
         return charts.bar_chart([(str(r[0]), r[1]) for r in panel.rows], title=panel.title)
     if panel.kind == "line":
+        if "series" in panel.extra:
+            return charts.line_chart(panel.extra["series"], title=panel.title)
         col = panel.extra.get("value_column", 1)
         return charts.line_chart([(str(r[0]), r[col]) for r in panel.rows], title=panel.title)
     if panel.kind == "heat":

@@ -101,7 +101,13 @@ def _days(ctx: Context) -> dict[dt.date, int]:
 def volume_by_day(ctx: Context) -> Panel:
     counts = _days(ctx)
     rows = [[d.isoformat(), counts[d]] for d in sorted(counts)]
-    return Panel("volume_day", "Checks per day", "line", ["Day", "Checks"], rows)
+    series, day = [], ctx.filters.first
+    while day <= ctx.filters.last_day:  # the chart shows days without checks as 0
+        series.append((day.isoformat(), counts.get(day, 0)))
+        day += dt.timedelta(days=1)
+    return Panel(
+        "volume_day", "Checks per day", "line", ["Day", "Checks"], rows, extra={"series": series}
+    )
 
 
 def volume_by_week(ctx: Context) -> Panel:

@@ -38,7 +38,7 @@ def charts_for(report: dict[str, Any]) -> list[tuple[str, SafeString]]:
                 "Time of day",
                 charts.heatmap(
                     [r["area"] for r in tod["rows"]],
-                    tod["columns"],
+                    [c[:2] + "-" + str(int(c[:2]) + 4).zfill(2) for c in tod["columns"]],
                     [r["values"] for r in tod["rows"]],
                     title="Checks by area and time of day",
                 ),
