@@ -32,6 +32,11 @@ ROWS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _committed(transactional_db: None) -> None:
+    """The worker commits and closes its connection (as in production): no test transaction."""
+
+
 def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
