@@ -68,3 +68,33 @@ def test_concurrent_writers_leave_one_chain_without_fork_or_gap() -> None:
     report = verify_chain()
     assert report.ok, report.problem
     assert report.events == WRITERS * EACH
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_commit_only_for_a_read_event_in_its_own_transaction(settings: object) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+    from django.db import transaction
+
+    settings.WELLCHECK_AUDIT_ASYNC_READ_COMMIT = True  # type: ignore[attr-defined]
+    seen: list[str] = []
+
+    def spy(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    def relaxed() -> int:
+        return sum("synchronous_commit" in sql for sql in seen)
+
+    with connection.execute_wrapper(spy):
+        audit_record(actor=None, event_type=EventType.CHECK_VIEWED)  # a read, alone: relaxed
+        assert relaxed() == 1
+        audit_record(actor=None, event_type=EventType.CHECK_UPDATED)  # a change: durable
+        with transaction.atomic():  # inside the caller's transaction: durable
+            audit_record(actor=None, event_type=EventType.CHECK_VIEWED)
+        assert relaxed() == 1
+    settings.WELLCHECK_AUDIT_ASYNC_READ_COMMIT = False  # type: ignore[attr-defined]
+    with connection.execute_wrapper(spy):
+        audit_record(actor=None, event_type=EventType.CHECK_VIEWED)
+    assert relaxed() == 1
+    assert verify_chain().ok

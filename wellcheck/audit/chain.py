@@ -27,6 +27,7 @@ from wellcheck.audit.canonical import (
     clean_json,
     row_values,
 )
+from wellcheck.audit.events import Category
 from wellcheck.audit.models import AuditArchive, AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -94,8 +95,12 @@ def _clean(event: AuditEvent) -> None:
 def append_event(event: AuditEvent) -> AuditEvent:
     """Give ``event`` its place in the chain and insert it. Joins the caller's transaction."""
     _clean(event)
+    own_transaction = not connection.in_atomic_block
     # No savepoint: if the insert fails, the caller's transaction fails with it.
     with transaction.atomic(savepoint=False):
+        if own_transaction and _async_commit_allowed(event):
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         seq, prev = chain_tail(lock=True)
         event.seq = seq + 1
         event.prev_hash = prev
@@ -106,6 +111,22 @@ def append_event(event: AuditEvent) -> AuditEvent:
         if every and event.seq % every == 0:
             transaction.on_commit(_enqueue_checkpoint)
     return event
+
+
+def _async_commit_allowed(event: AuditEvent) -> bool:
+    """Opt-in (``WELLCHECK_AUDIT_ASYNC_READ_COMMIT``): a read event that is its own transaction
+    commits without waiting for the WAL flush (PostgreSQL ``synchronous_commit = off``).
+
+    Only consultation events written outside any transaction qualify, so no other data shares the
+    relaxed commit. After a database crash the read events of the last ~0.6 s may be missing; the
+    chain stays a valid prefix, and checkpoints (committed synchronously, which flushes all earlier
+    WAL) never cover a lost event. Off by default: see docs/adr/0004-audit-chain.md.
+    """
+    return (
+        connection.vendor == "postgresql"
+        and bool(getattr(settings, "WELLCHECK_AUDIT_ASYNC_READ_COMMIT", False))
+        and event.category == Category.CONSULTATION
+    )
 
 
 def _enqueue_checkpoint() -> None:
