@@ -38,7 +38,7 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 
 from wellcheck.accounts.models import Unit
 from wellcheck.checks.models import CheckDetail, FollowUp, WellnessCheck
-from wellcheck.insights.models import WHOLE_AGENCY, Grain
+from wellcheck.insights.models import WHOLE_AGENCY, AgencyId, Grain
 
 H3_RESOLUTION = 8  # about 0.74 km² per cell: a few blocks, coarser than any address
 REPEAT_WINDOW = dt.timedelta(days=365)
@@ -77,11 +77,13 @@ CellKey = tuple[int, str, dt.date, str, str]
 class CellSink:
     """Adds contributions of a unit to that unit, its ancestors and the whole agency."""
 
-    def __init__(self, agency_id: object) -> None:
+    def __init__(self, agency_id: AgencyId) -> None:
         parents = dict(Unit.objects.filter(agency_id=agency_id).values_list("id", "parent_id"))
         self._chains: dict[int, list[int]] = {}
         for unit_id in parents:
-            chain, seen, cur = [], set(), unit_id
+            chain: list[int] = []
+            seen: set[int] = set()
+            cur: int | None = unit_id
             while cur is not None and cur not in seen:
                 seen.add(cur)
                 chain.append(cur)
@@ -130,7 +132,7 @@ def _bucket_case() -> Case:
 
 
 def compute_cells(
-    *, agency_id: object, zone: ZoneInfo, checks: QuerySet[WellnessCheck]
+    *, agency_id: AgencyId, zone: ZoneInfo, checks: QuerySet[WellnessCheck]
 ) -> list[Cell]:
     """All cells for ``checks`` (which must belong to one agency). About nine grouped queries."""
     sink = CellSink(agency_id)
@@ -240,7 +242,7 @@ def _multi(sink: CellSink, zone: ZoneInfo, checks: QuerySet[WellnessCheck]) -> N
 
 
 def _repeats(
-    sink: CellSink, zone: ZoneInfo, checks: QuerySet[WellnessCheck], agency_id: object
+    sink: CellSink, zone: ZoneInfo, checks: QuerySet[WellnessCheck], agency_id: AgencyId
 ) -> None:
     """Checks with an earlier check at the same address (blind key) or for the same person within
     the previous 365 days. Counted per check, so months add up."""

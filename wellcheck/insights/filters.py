@@ -21,7 +21,7 @@ from wellcheck.accounts.permissions import Action, Scope, scope_for
 from wellcheck.checks.models import Code
 from wellcheck.checks.taxonomy import CodeCategory
 from wellcheck.core.errors import ServiceError
-from wellcheck.insights.models import WHOLE_AGENCY, Grain, RollupCell
+from wellcheck.insights.models import WHOLE_AGENCY, AgencyId, Grain, RollupCell
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -128,7 +128,7 @@ class AreaScope:
         return opts + [(u["id"], self.label(u["id"])) for u in ordered]
 
 
-def code_labels(agency_id: object) -> dict[tuple[str, str], str]:
+def code_labels(agency_id: AgencyId) -> dict[tuple[str, str], str]:
     rows = Code.objects.filter(agency__isnull=True).values_list("category", "code", "label")
     labels = {(c, k): label for c, k, label in rows}
     rows = Code.objects.filter(agency_id=agency_id).values_list("category", "code", "label")

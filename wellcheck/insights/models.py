@@ -11,6 +11,7 @@ dashboard reads.
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from wellcheck.accounts.models import User
 
 WHOLE_AGENCY = 0  # area_id of the agency-wide rows
+AgencyId = uuid.UUID | str
 
 
 class Grain(models.TextChoices):

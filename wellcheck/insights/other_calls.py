@@ -11,28 +11,29 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
+from django.db import models
 from django.db.models import Sum
 
 from wellcheck.accounts.models import Unit
 from wellcheck.insights.cube import Cell, CellSink, month_bounds
-from wellcheck.insights.models import Grain
+from wellcheck.insights.models import AgencyId, Grain
 
 
-def _call_count_model() -> type | None:
+def _call_count_model() -> type[models.Model] | None:
     try:
         return apps.get_model("intake", "CallCount")
     except LookupError:
         return None
 
 
-def other_call_cells(*, agency_id: object, month: dt.date, zone: ZoneInfo) -> list[Cell]:
+def other_call_cells(*, agency_id: AgencyId, month: dt.date, zone: ZoneInfo) -> list[Cell]:
     model = _call_count_model()
     if model is None:
         return []
     _, end = month_bounds(month, zone)
     next_month = end.astimezone(zone).date()
     rows = (
-        model.objects.filter(agency_id=agency_id, day__gte=month, day__lt=next_month)
+        model._default_manager.filter(agency_id=agency_id, day__gte=month, day__lt=next_month)
         .values("category", "unit_code", "day")
         .annotate(n=Sum("calls"))
         .order_by()

@@ -25,7 +25,7 @@ from django.utils import timezone
 from wellcheck.accounts.models import Agency
 from wellcheck.checks.models import WellnessCheck
 from wellcheck.insights.cube import compute_cells, month_bounds
-from wellcheck.insights.models import DirtyDay, Grain, RollupCell
+from wellcheck.insights.models import AgencyId, DirtyDay, Grain, RollupCell
 from wellcheck.insights.other_calls import other_call_cells
 
 SUM_FIELDS = ("n", "mh_n", "resp_sum", "resp_n", "scene_sum", "scene_n")
@@ -39,7 +39,7 @@ def _agency_zone(agency_id: str) -> ZoneInfo:
     return ZoneInfo(tz or "UTC")
 
 
-def agency_zone(agency_id: object) -> ZoneInfo:
+def agency_zone(agency_id: AgencyId) -> ZoneInfo:
     return _agency_zone(str(agency_id))
 
 
@@ -54,7 +54,7 @@ def local_day(value: DayLike, zone: ZoneInfo) -> dt.date:
 
 
 def rollups_mark_dirty(
-    *, agency_id: object, day: DayLike | None = None, days: Iterable[DayLike | None] = ()
+    *, agency_id: AgencyId, day: DayLike | None = None, days: Iterable[DayLike | None] = ()
 ) -> int:
     """Mark local day(s) of an agency as changed. Call inside the writer's transaction.
 
@@ -75,24 +75,24 @@ def rollups_mark_dirty(
     return len(wanted)
 
 
-def rollups_pending(*, agency_id: object) -> bool:
+def rollups_pending(*, agency_id: AgencyId) -> bool:
     return DirtyDay.objects.filter(agency_id=agency_id).exists()
 
 
-def rollups_refresh(*, agency_id: object | None = None) -> int:
+def rollups_refresh(*, agency_id: AgencyId | None = None) -> int:
     """Rebuild the months with dirty days (of one agency, or all). Returns months rebuilt."""
     marks = DirtyDay.objects.all()
     if agency_id is not None:
         marks = marks.filter(agency_id=agency_id)
-    by_month: dict[tuple[object, dt.date], list[tuple[dt.date, dt.datetime]]] = defaultdict(list)
+    by_month: dict[tuple[AgencyId, dt.date], list[tuple[dt.date, dt.datetime]]] = defaultdict(list)
     for agency, day, marked_at in marks.values_list("agency_id", "day", "marked_at"):
         by_month[(agency, dt.date(day.year, day.month, 1))].append((day, marked_at))
-    for (agency, month), read in sorted(by_month.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
-        _rebuild_month(agency_id=agency, month=month, marks_read=read)
+    for (owner, month), read in sorted(by_month.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        _rebuild_month(agency_id=owner, month=month, marks_read=read)
     return len(by_month)
 
 
-def rollups_rebuild_all(*, agency_id: object) -> int:
+def rollups_rebuild_all(*, agency_id: AgencyId) -> int:
     """Mark every month that has checks, then refresh (first build, or after a restore)."""
     zone = agency_zone(agency_id)
     times = WellnessCheck.objects.filter(agency_id=agency_id).aggregate(
@@ -114,7 +114,7 @@ def rollups_rebuild_all(*, agency_id: object) -> int:
 
 
 def _rebuild_month(
-    *, agency_id: object, month: dt.date, marks_read: list[tuple[dt.date, dt.datetime]]
+    *, agency_id: AgencyId, month: dt.date, marks_read: list[tuple[dt.date, dt.datetime]]
 ) -> None:
     zone = agency_zone(agency_id)
     start, end = month_bounds(month, zone)
@@ -142,7 +142,7 @@ def _rebuild_month(
         DirtyDay.objects.filter(agency_id=agency_id).filter(stale).delete()
 
 
-def _rebuild_year(*, agency_id: object, year: int) -> None:
+def _rebuild_year(*, agency_id: AgencyId, year: int) -> None:
     """Year rows = the sum of that year's month rows (so a long period reads few rows)."""
     RollupCell.objects.filter(
         agency_id=agency_id, grain=Grain.YEAR, period=dt.date(year, 1, 1)
