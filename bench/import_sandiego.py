@@ -86,6 +86,8 @@ def main() -> None:
     )
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=REPO)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    migrate_cpu = before.ru_utime + before.ru_stime
 
     rows, copy_s = raw_copy(url, path)
     copy_rate = rows / copy_s
@@ -113,7 +115,9 @@ def main() -> None:
         text=True,
     )
     import_s = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mb = usage.ru_maxrss / 1024
+    cpu_s = usage.ru_utime + usage.ru_stime - migrate_cpu
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     import_rate = summary["rows_read"] / import_s
     ratio = import_rate / copy_rate
@@ -124,6 +128,10 @@ def main() -> None:
     print(f"ratio import/COPY = {ratio:.1%} (target >= 25%, aim 50%)")
     print(f"peak RSS of the import process: {peak_mb:.0f} MB (limit 300 MB)")
     print(
+        f"import process CPU: {cpu_s:.1f}s = {summary['rows_read'] / cpu_s:,.0f} rows per "
+        f"CPU-second (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    print(
         json.dumps(
             {
                 "rows": rows,
@@ -131,6 +139,7 @@ def main() -> None:
                 "import_rows_per_s": round(import_rate),
                 "ratio": round(ratio, 3),
                 "peak_rss_mb": round(peak_mb),
+                "import_cpu_s": round(cpu_s, 1),
                 "summary": summary,
             }
         )
