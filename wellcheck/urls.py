@@ -9,5 +9,6 @@ urlpatterns = [
     path("transparency/", include("wellcheck.transparency.urls")),
     path("intake/", include("wellcheck.intake.urls")),
     path("audit/", include("wellcheck.audit.urls")),
+    path("rights/", include("wellcheck.rights.urls")),  # issue 5: the person's rights
     path("api/v1/", include("wellcheck.api_urls")),
 ]

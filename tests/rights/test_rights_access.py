@@ -111,3 +111,21 @@ def test_json_and_pdf(world: World, subject: dict[str, Any]) -> None:
     assert data["person"]["given_name"] == subject["canary"].given
     pdf = as_pdf(pkg, agency_name=world.agency.name)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 5000
+
+
+def test_answer_download_views(world: World, subject: dict[str, Any], client: Any) -> None:
+    answer(world, subject)
+    sar = SubjectAccessRequest.objects.get()
+    url = f"/rights/access/{sar.pk}/answer"
+    client.force_login(world.records)
+    response = client.get(f"{url}.json")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert json.loads(response.content)["person"]["family_name"] == subject["canary"].family
+    pdf = client.get(f"{url}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert client.get(f"/rights/access/{subject['person'].pk}/answer.json").status_code == 404
+    assert AuditEvent.objects.filter(event_type="export", recipients=["data subject"]).count() == 2
+    client.force_login(world.officer_a)
+    assert client.get(f"{url}.json").status_code == 403
+    client.logout()
+    assert client.get(f"{url}.json").status_code == 302

@@ -12,7 +12,6 @@ import secrets
 import uuid
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from wellcheck.crypto import keyring
 from wellcheck.crypto.errors import NotCiphertext, WrongKey
@@ -47,7 +46,7 @@ def key_id_of(ciphertext: str) -> str:
 def encrypt(plaintext: str, *, model_label: str, pk: object, field: str, dek_id: str) -> str:
     """Encrypt ``plaintext`` for one cell under data key ``dek_id`` (a fresh 96-bit nonce)."""
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(keyring.key_bytes(dek_id)).encrypt(
+    sealed = keyring.aead(dek_id).encrypt(
         nonce, plaintext.encode(), aad(model_label, pk, field, dek_id)
     )
     return f"{PREFIX}{dek_id}:{base64.b64encode(nonce + sealed).decode()}"
@@ -63,7 +62,7 @@ def decrypt(ciphertext: str, *, model_label: str, pk: object, field: str) -> str
     _, dek_id, body = ciphertext.split(":", 2)
     blob = base64.b64decode(body)
     try:
-        plain = AESGCM(keyring.key_bytes(dek_id)).decrypt(
+        plain = keyring.aead(dek_id).decrypt(
             blob[:12], blob[12:], aad(model_label, pk, field, dek_id)
         )
     except InvalidTag as exc:

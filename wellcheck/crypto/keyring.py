@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from wellcheck.crypto.errors import KeyDestroyed, KeyMissing, WrongKey
@@ -33,6 +33,7 @@ def reset_caches() -> None:
     """Forget every unwrapped key (tests, and after a key is destroyed or rotated)."""
     with _lock:
         _keys.clear()
+        _aeads.clear()
         _current.clear()
 
 
@@ -64,6 +65,20 @@ def _remember(dek_id: str, key: bytes) -> bytes:
     with _lock:
         _keys[dek_id] = (time.monotonic() + CACHE_SECONDS, key)
     return key
+
+
+_aeads: dict[str, tuple[float, AESGCM]] = {}
+
+
+def aead(dek_id: str) -> AESGCM:
+    """An AES-256-GCM object for data key ``dek_id`` (cached like the key itself)."""
+    hit = _aeads.get(dek_id)
+    now = time.monotonic()
+    if hit and hit[0] > now:
+        return hit[1]
+    obj = AESGCM(key_bytes(dek_id))
+    _aeads[dek_id] = (now + CACHE_SECONDS, obj)
+    return obj
 
 
 def key_bytes(dek_id: str) -> bytes:
@@ -131,9 +146,10 @@ def _cache_current_after_commit(scope: str, dek_id: str) -> None:
         with _lock:
             _current[scope] = (time.monotonic() + CURRENT_SECONDS, dek_id)
 
-    if connection.in_atomic_block:
-        pending = connection.__dict__.setdefault("_wellcheck_pending_keys", {})
-        pending[scope] = (connection.run_on_commit, tuple(connection.savepoint_ids), dek_id)
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.in_atomic_block:
+        pending = conn.__dict__.setdefault("_wellcheck_pending_keys", {})
+        pending[scope] = (conn.run_on_commit, tuple(conn.savepoint_ids), dek_id)
     transaction.on_commit(remember)
 
 
@@ -141,15 +157,16 @@ def _pending_key(scope: str) -> str | None:
     """The key remembered in this transaction, while that transaction (and the savepoint it was
     seen in) is still open. Django replaces ``run_on_commit`` with a new list on commit, rollback
     and savepoint rollback, so holding the list and comparing identity detects all three."""
-    if not connection.in_atomic_block:
+    conn = connections[DEFAULT_DB_ALIAS]
+    if not conn.in_atomic_block:
         return None
-    hit = connection.__dict__.get("_wellcheck_pending_keys", {}).get(scope)
+    hit = conn.__dict__.get("_wellcheck_pending_keys", {}).get(scope)
     if hit is None:
         return None
     hooks, savepoints, dek_id = hit
-    if hooks is not connection.run_on_commit:
+    if hooks is not conn.run_on_commit:
         return None
-    if tuple(connection.savepoint_ids[: len(savepoints)]) != savepoints:
+    if savepoints and tuple(conn.savepoint_ids[: len(savepoints)]) != savepoints:
         return None
     return dek_id
 
@@ -180,6 +197,7 @@ def destroy_scope(scope: str) -> int:
     with _lock:
         for dek_id in ids:
             _keys.pop(dek_id, None)
+            _aeads.pop(dek_id, None)
         _current.pop(scope, None)
     return len(ids)
 
