@@ -38,7 +38,7 @@ BREAK_GLASS_ACTIONS = frozenset({Action.CHECK_VIEW, Action.CHECK_VIEW_IDENTITY, 
 REVIEW_FINDINGS = {"justified": "Justified", "unjustified": "Not justified: referred"}
 
 
-def _person_filter(check_ids: list[uuid.UUID]) -> Q:
+def _person_filter(check_ids: Any) -> Q:
     from wellcheck.checks.models import CheckDetail
 
     return Q(
@@ -49,7 +49,7 @@ def _person_filter(check_ids: list[uuid.UUID]) -> Q:
 
 
 # Model label -> how the active check ids become a filter on that model.
-BREAK_GLASS_FILTERS: dict[str, Callable[[list[uuid.UUID]], Q]] = {
+BREAK_GLASS_FILTERS: dict[str, Callable[[Any], Q]] = {
     "checks.wellnesscheck": lambda ids: Q(pk__in=ids),
     "people.person": _person_filter,
 }
@@ -80,6 +80,12 @@ def break_glass_filter(model: type[models.Model], actor: Any, action: str) -> Q 
     return make(active)
 
 
+def _agency_of(actor: User) -> uuid.UUID:
+    if actor.agency_id is None:
+        raise ServiceError("Your account belongs to no agency.")
+    return actor.agency_id
+
+
 def _recipients(actor: User) -> list[User]:
     """Supervisors of the actor's unit and the units above it; the agency's privacy officers."""
     unit_ids: list[int] = []
@@ -88,7 +94,7 @@ def _recipients(actor: User) -> list[User]:
         unit_ids.append(unit_id)
         unit_id = Unit.objects.filter(pk=unit_id).values_list("parent_id", flat=True).first()
     return list(
-        User.objects.filter(agency_id=actor.agency_id, is_active=True)
+        User.objects.filter(agency_id=_agency_of(actor), is_active=True)
         .filter(Q(role=Role.SUPERVISOR, unit_id__in=unit_ids) | Q(role=Role.RECORDS))
         .exclude(pk=actor.pk)
     )
@@ -105,7 +111,7 @@ def break_glass_open(
 
         # A deliberate read outside the door: the point is to reach a record outside one's scope.
         # Only the agency bounds it; the lookup itself is audited either way.
-        check = WellnessCheck.objects.filter(pk=check_id, agency_id=actor.agency_id).first()
+        check = WellnessCheck.objects.filter(pk=check_id, agency_id=_agency_of(actor)).first()
         if check is None:
             problem = ServiceError("No check with this id in your agency.", field="check_id")
     if problem is not None or check is None:
@@ -139,7 +145,7 @@ def _open(*, actor: User, check: Any, reason_code: str, reason_text: str) -> Bre
     now = timezone.now()
     access = BreakGlassAccess.objects.create(
         actor=actor,
-        agency_id=actor.agency_id,
+        agency_id=_agency_of(actor),
         check_record=check,
         reason_code=reason_code,
         reason_text=reason_text,
@@ -172,10 +178,10 @@ def _open(*, actor: User, check: Any, reason_code: str, reason_text: str) -> Bre
 
 def review_queue(actor: User) -> list[BreakGlassAccess]:
     """Unreviewed emergency accesses of the actor's agency (for holders of the review action)."""
-    if not can(actor, Action.BREAK_GLASS_REVIEW):
+    if not can(actor, Action.BREAK_GLASS_REVIEW) or actor.agency_id is None:
         return []
     return list(
-        BreakGlassAccess.objects.filter(agency_id=actor.agency_id, reviewed_at__isnull=True)
+        BreakGlassAccess.objects.filter(agency_id=_agency_of(actor), reviewed_at__isnull=True)
         .select_related("actor")
         .order_by("started_at")
     )
@@ -190,7 +196,7 @@ def break_glass_review(*, actor: User, access_id: int, finding: str, note: str) 
         raise ServiceError("Choose a finding: justified or not justified.", field="finding")
     access = (
         BreakGlassAccess.objects.select_for_update()
-        .filter(pk=access_id, agency_id=actor.agency_id)
+        .filter(pk=access_id, agency_id=_agency_of(actor))
         .first()
     )
     if access is None:

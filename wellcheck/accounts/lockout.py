@@ -45,7 +45,7 @@ def _prepare(request: Any) -> Any:
 
 def token_allowed(request: Any) -> bool:
     django_request = _prepare(request)
-    return AxesProxyHandler.is_allowed(django_request, {"username": TOKEN_CREDENTIAL})
+    return bool(AxesProxyHandler.is_allowed(django_request, {"username": TOKEN_CREDENTIAL}))
 
 
 def token_failed(request: Any) -> None:

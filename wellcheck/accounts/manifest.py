@@ -95,7 +95,7 @@ def _describe(info: RouteInfo) -> None:
         per_method: dict[str, Any] = dict(getattr(cls, "required_actions", {}) or {})
         default = getattr(cls, "required_action", None)
         info.api_actions = {
-            m: str(Action(per_method.get(m, default)))
+            m: str(Action(str(per_method.get(m, default))))
             for m in methods
             if per_method.get(m, default) is not None
         }

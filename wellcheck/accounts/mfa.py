@@ -134,4 +134,4 @@ def mfa_disable(*, actor: Any, user: Any) -> int:
     audit_record(
         actor=actor, event_type=EventType.MFA_DISABLED, target=user, details={"devices": count}
     )
-    return count
+    return int(count)

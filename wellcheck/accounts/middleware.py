@@ -40,7 +40,7 @@ def guard(request: HttpRequest) -> HttpResponse | None:
     if idle_expired(request.session):
         _end(request, "idle")
         return None
-    if mfa_required() and not user.is_verified():  # type: ignore[union-attr]
+    if mfa_required() and not user.is_verified():
         open_paths = {reverse(name) for name in MFA_OPEN_ROUTES}
         if request.path in open_paths or request.path.startswith(settings.STATIC_URL):
             return None
@@ -49,7 +49,7 @@ def guard(request: HttpRequest) -> HttpResponse | None:
                 {"detail": "Finish signing in: enter the code from your authenticator app."},
                 status=403,
             )
-        has_device = user.totpdevice_set.filter(confirmed=True).exists()  # type: ignore[union-attr]
+        has_device = user.totpdevice_set.filter(confirmed=True).exists()
         target = "accounts:mfa_verify" if has_device else "accounts:mfa_enrol"
         return redirect(f"{reverse(target)}?next={request.get_full_path()}")
     return None

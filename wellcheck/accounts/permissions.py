@@ -158,9 +158,10 @@ def _overrides(actor: User) -> dict[str, Scope | None]:
         return cached[1]
     from wellcheck.accounts.models_access import Grant
 
-    rows = Grant.objects.filter(agency_id=actor.agency_id, role=actor.role).values_list(
-        "action", "scope"
-    )
+    agency_id = actor.agency_id
+    if agency_id is None:
+        return {}
+    rows = Grant.objects.filter(agency_id=agency_id, role=actor.role).values_list("action", "scope")
     overrides = {action: (Scope(scope) if scope else None) for action, scope in rows}
     actor._grant_cache = (key, overrides)  # type: ignore[attr-defined]
     return overrides
@@ -169,7 +170,7 @@ def _overrides(actor: User) -> dict[str, Scope | None]:
 def clear_grant_cache(actor: object) -> None:
     """Forget the cached grants of one user object (after a grant or role change)."""
     if hasattr(actor, "_grant_cache"):
-        del actor._grant_cache  # type: ignore[attr-defined]
+        delattr(actor, "_grant_cache")
 
 
 def can(actor: User, action: Action | str) -> bool:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from wellcheck.accounts import mfa
 from wellcheck.accounts.forms import CodeForm
 from wellcheck.accounts.middleware import ENDED_KEY
+from wellcheck.accounts.models import User
 from wellcheck.accounts.notifications import notifications_for, notifications_mark_read
 from wellcheck.accounts.sessions import session_register
 from wellcheck.audit.events import EventType
@@ -112,7 +113,7 @@ def mfa_replace(request: HttpRequest) -> HttpResponse:
     page is the enrolment. Audited (``sign_in.mfa_disabled``)."""
     error = ""
     if request.method == "POST":
-        if request.user.check_password(request.POST.get("password", "")):  # type: ignore[union-attr]
+        if request.user.check_password(request.POST.get("password", "")):
             mfa.mfa_disable(actor=request.user, user=request.user)
             return redirect("accounts:mfa_enrol")
         error = "That is not your password."
@@ -125,9 +126,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)  # saves, then keeps this session signed in
-        audit_record(
-            actor=self.request.user, event_type=EventType.PASSWORD_CHANGED, target=self.request.user
-        )
+        user = self.request.user
+        assert isinstance(user, User)  # @signed_in
+        audit_record(actor=user, event_type=EventType.PASSWORD_CHANGED, target=user)
         # The session key changed: register the new one (and end the user's other sessions).
         session_register(user=self.request.user, session=self.request.session)
         return response

@@ -106,6 +106,8 @@ def break_glass_review_queue(request: HttpRequest) -> HttpResponse:
 def grants(request: HttpRequest) -> HttpResponse:
     """The agency's effective grant matrix; an administrator changes one cell at a time."""
     agency = request.user.agency  # type: ignore[union-attr]
+    if agency is None:  # @requires already refuses agency-less users; this narrows the type
+        raise Http404("No agency.")
     if request.method == "POST":
         raw = request.POST.get("scope", "")
         scope = Scope[raw.upper()] if raw.upper() in Scope.__members__ else None

@@ -32,9 +32,10 @@ def requires(*actions: Action) -> Callable[[V], V]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not any(can(request.user, a) for a in actions):  # type: ignore[arg-type]
+            if not any(can(request.user, a) for a in actions):
                 raise PermissionDenied
-            return view(request, *args, **kwargs)
+            response: HttpResponse = view(request, *args, **kwargs)
+            return response
 
         wrapped.wellcheck_rule = tuple(actions)  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
@@ -49,7 +50,8 @@ def signed_in(view: V) -> V:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
+        response: HttpResponse = view(request, *args, **kwargs)
+        return response
 
     wrapped.wellcheck_rule = ("signed_in",)  # type: ignore[attr-defined]
     return wrapped  # type: ignore[return-value]
