@@ -192,3 +192,9 @@ def test_daily_task_writes_a_report_per_agency(world: World) -> None:
 )
 def test_missing_things_are_404(world: World, path: str) -> None:
     assert client_for(world.auditor).get(path).status_code == 404
+
+
+def test_the_menu_shows_audit_to_the_auditor_only(world: World) -> None:
+    assert b'href="/audit/"' in client_for(world.auditor).get("/audit/").content
+    page = client_for(world.officer_a).get("/")
+    assert page.status_code == 200 and b'href="/audit/"' not in page.content
