@@ -50,7 +50,23 @@ def _user(agency: Agency, username: str, role: str, unit: Unit | None) -> User:
     return user
 
 
+def ensure_shared_codes() -> None:
+    """Put back the shared codes the data migration loads, if they are gone: a transactional test
+    (live server, canaries) flushes the database, data migrations included. Idempotent."""
+    from wellcheck.checks.models import Code
+    from wellcheck.checks.taxonomy import DEFAULT_CODES
+
+    if Code.objects.filter(agency__isnull=True).exists():
+        return
+    Code.objects.bulk_create(
+        Code(agency=None, category=str(category), code=code, label=label, sort_order=order)
+        for category, codes in DEFAULT_CODES.items()
+        for order, (code, label) in enumerate(codes)
+    )
+
+
 def make_world(*, policy: str = RecordPolicy.FULL, slug: str = "testpd") -> World:
+    ensure_shared_codes()
     agency = Agency.objects.create(name="Test Police Department", slug=slug, record_policy=policy)
     district = Unit.objects.create(agency=agency, code="D1", name="District 1", kind=UnitKind.DISTRICT)
     unit_a = Unit.objects.create(agency=agency, code="A", name="Beat A", parent=district)
