@@ -344,3 +344,26 @@ def test_a_new_agency_is_mapped_by_a_profile_file_alone(db: None, tmp_path: Path
     welfare = WellnessCheck.objects.get(mental_health_related=False)
     assert welfare.outcome.code == "unable_to_locate" and welfare.unit.code == "Z1"
     assert welfare.received_at.isoformat() == "2024-03-06T03:10:00+00:00"  # 22:10 EST
+
+
+def test_progress_is_reported_and_the_summary_printed(sdpd: Agency, tmp_path: Path) -> None:
+    rows = [sd_row(f"E{i}", call_type="CW" if i % 3 == 0 else "FD") for i in range(25)]
+    path = write(tmp_path, "p.csv", [SD_HEADER, *rows])
+    seen: list[tuple[int, int, int]] = []
+    from wellcheck.intake.engine import run_import
+    from wellcheck.intake.profiles import load_profile
+
+    run_import(
+        agency=sdpd,
+        profile=load_profile("san_diego"),
+        path=path,
+        batch_size=10,
+        progress=lambda r, done, total: seen.append((r, done, total)),
+    )
+    assert [r for r, _, _ in seen] == [10, 20, 25]
+    assert seen[-1][1] == seen[-1][2] == path.stat().st_size
+    assert AuditEvent.objects.filter(event_type="import.batch").count() == 3  # one per batch
+    out = StringIO()
+    call_command("import_calls", "--profile", "san_diego", str(path), stdout=out)
+    text = out.getvalue()
+    assert "rows read" in text and "checks unchanged" in text and "25" in text
