@@ -292,17 +292,33 @@ def pg_dump_text() -> str:
     return done.stdout
 
 
+def restore_shared_codes() -> None:
+    """A transactional test before this one flushed the database, data migrations included: put
+    back the shared taxonomy codes (as migration 0002 loads them). No-op when they are there."""
+    from wellcheck.checks.models import Code
+    from wellcheck.checks.taxonomy import DEFAULT_CODES
+
+    if Code.objects.filter(agency__isnull=True).exists():
+        return
+    Code.objects.bulk_create(
+        Code(agency=None, category=str(category), code=code, label=label, sort_order=order)
+        for category, codes in DEFAULT_CODES.items()
+        for order, (code, label) in enumerate(codes)
+    )
+
+
 @pytest.fixture
 def consent_only_world(transactional_db: None) -> Iterator[Any]:
     from wellcheck.accounts.models import RecordPolicy
     from wellcheck.testing.personas import make_world
 
     cache.clear()
+    restore_shared_codes()
     yield make_world(policy=RecordPolicy.CONSENT_ONLY, slug="canarypd")
     cache.clear()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_no_consent_leaves_no_trace(consent_only_world: Any) -> None:
     from wellcheck.checks.models import CheckDetail, RecordMode, WellnessCheck
     from wellcheck.people.models import Person
@@ -333,7 +349,7 @@ def test_no_consent_leaves_no_trace(consent_only_world: Any) -> None:
         assert found_in(dump, canary) == [], "identity in the PostgreSQL dump"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_positive_control_with_consent_identity_is_stored(consent_only_world: Any) -> None:
     from wellcheck.checks.models import CheckDetail, RecordMode, WellnessCheck
     from wellcheck.people.models import Person
