@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from wellcheck.accounts.models import Unit, User
 from wellcheck.checks.inputs import CheckInput, ConsentInput, PersonInput
-from wellcheck.checks.models import CheckState, Code, ReviewDecision
+from wellcheck.checks.models import CheckState, Code
 from wellcheck.checks.taxonomy import CodeCategory
 from wellcheck.people.models import ConsentMethod, ConsentScope
 
@@ -24,7 +24,7 @@ def _dt_widget() -> forms.DateTimeInput:
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT)
 
 
-def _date_widget() -> forms.DateInput:
+def date_widget() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -32,12 +32,12 @@ def _yes_no(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-def _code_choices(codes: list[Code], *, blank: str | None = None) -> list[tuple[str, str]]:
+def code_choices(codes: list[Code], *, blank: str | None = None) -> list[tuple[str, str]]:
     choices = [(c.code, c.label) for c in codes]
     return [("", blank), *choices] if blank is not None else choices
 
 
-def _choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+def set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
     cast(forms.ChoiceField, form.fields[name]).choices = choices
 
 
@@ -117,7 +117,7 @@ class CheckForm(forms.Form):
     )
     given_name = forms.CharField(label="Given name", max_length=100, required=False)
     family_name = forms.CharField(label="Family name", max_length=100, required=False)
-    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=_date_widget())
+    date_of_birth = forms.DateField(label="Date of birth", required=False, widget=date_widget())
     aliases = forms.CharField(
         label="Aliases",
         required=False,
@@ -175,14 +175,16 @@ class CheckForm(forms.Form):
         f["unit"].queryset = units  # type: ignore[attr-defined]
         f["responders"].queryset = staff  # type: ignore[attr-defined]
         f["responders"].label_from_instance = lambda u: u.display_name  # type: ignore[attr-defined]
-        _choices(
-            self, "initiator", _code_choices(codes[CodeCategory.INITIATOR], blank="Not recorded")
+        set_choices(
+            self, "initiator", code_choices(codes[CodeCategory.INITIATOR], blank="Not recorded")
         )
-        _choices(self, "reasons", _code_choices(codes[CodeCategory.REASON]))
-        _choices(self, "triage", _code_choices(codes[CodeCategory.TRIAGE]))
-        _choices(self, "observed", _code_choices(codes[CodeCategory.OBSERVED]))
-        _choices(self, "outcome", _code_choices(codes[CodeCategory.OUTCOME], blank="Not recorded"))
-        _choices(self, "referrals", _code_choices(codes[CodeCategory.REFERRAL]))
+        set_choices(self, "reasons", code_choices(codes[CodeCategory.REASON]))
+        set_choices(self, "triage", code_choices(codes[CodeCategory.TRIAGE]))
+        set_choices(self, "observed", code_choices(codes[CodeCategory.OBSERVED]))
+        set_choices(
+            self, "outcome", code_choices(codes[CodeCategory.OUTCOME], blank="Not recorded")
+        )
+        set_choices(self, "referrals", code_choices(codes[CodeCategory.REFERRAL]))
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(legend, [self[name] for name in names]) for legend, names in self.GROUPS]
@@ -297,8 +299,8 @@ def initial_from_check(check: Any, identity: Any, consent_scopes: list[str]) -> 
 class FilterForm(forms.Form):
     """The list's filters (GET). Invalid values are reported and ignored."""
 
-    date_from = forms.DateField(label="From", required=False, widget=_date_widget())
-    date_to = forms.DateField(label="To", required=False, widget=_date_widget())
+    date_from = forms.DateField(label="From", required=False, widget=date_widget())
+    date_to = forms.DateField(label="To", required=False, widget=date_widget())
     unit = forms.ModelChoiceField(
         queryset=Unit.objects.none(), label="Unit (beat)", required=False, empty_label="All units"
     )
@@ -318,8 +320,8 @@ class FilterForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        _choices(self, "reason", _code_choices(codes[CodeCategory.REASON], blank="Any reason"))
-        _choices(self, "outcome", _code_choices(codes[CodeCategory.OUTCOME], blank="Any outcome"))
+        set_choices(self, "reason", code_choices(codes[CodeCategory.REASON], blank="Any reason"))
+        set_choices(self, "outcome", code_choices(codes[CodeCategory.OUTCOME], blank="Any outcome"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -327,50 +329,6 @@ class FilterForm(forms.Form):
         if start and end and end < start:
             self.add_error("date_to", "The end date is before the start date.")
         return data
-
-
-class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(
-        label="Decision",
-        widget=forms.RadioSelect,
-        choices=[
-            (ReviewDecision.APPROVED, "Approve"),
-            (ReviewDecision.RETURNED, "Return to the officer"),
-        ],
-    )
-    note = forms.CharField(
-        label="Note to the officer",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when you return a check: say what to fix.",
-    )
-
-
-class FollowUpForm(forms.Form):
-    task = forms.CharField(label="What is to be done", max_length=300)
-    assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), label="Who does it")
-    due_on = forms.DateField(label="Due", widget=_date_widget())
-
-    def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["assigned_to"].queryset = staff  # type: ignore[attr-defined]
-        self.fields["assigned_to"].label_from_instance = lambda u: u.display_name  # type: ignore[attr-defined]
-
-
-class FollowUpCompleteForm(forms.Form):
-    result = forms.CharField(label="Result", max_length=300, required=False)
-
-
-class OutcomeReviewForm(forms.Form):
-    outcome_review = forms.ChoiceField(label="Did the help work?")
-
-    def __init__(self, *args: Any, codes: dict[str, list[Code]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _choices(
-            self,
-            "outcome_review",
-            _code_choices(codes[CodeCategory.OUTCOME_REVIEW], blank="Choose"),
-        )
 
 
 def apply_service_errors(

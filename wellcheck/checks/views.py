@@ -221,7 +221,7 @@ def _render_detail(
     extra: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    from wellcheck.checks.forms import FollowUpForm, OutcomeReviewForm
+    from wellcheck.checks.forms_review import FollowUpForm, OutcomeReviewForm
 
     actor: Any = request.user
     check = selectors.check_get(actor=actor, check_id=check_id)

@@ -15,12 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from wellcheck.accounts.permissions import Action
 from wellcheck.checks import selectors
-from wellcheck.checks.forms import (
+from wellcheck.checks.forms import apply_service_errors
+from wellcheck.checks.forms_review import (
     FollowUpCompleteForm,
     FollowUpForm,
     OutcomeReviewForm,
     ReviewForm,
-    apply_service_errors,
 )
 from wellcheck.checks.models import ReviewDecision
 from wellcheck.checks.services import (
