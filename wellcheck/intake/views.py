@@ -1,7 +1,8 @@
 """Pages for records officers: upload an export, follow the background import, get the rejects.
 
-Thin: the form validates, ``services.import_run_queue`` writes, the job imports. Runs are read
-only through ``ImportRun.objects.restrict(actor, CALLS_IMPORT)``: another agency's run is a 404.
+Thin: the form validates, ``services_upload.import_run_queue`` writes, the job imports. Runs are
+read only through ``ImportRun.objects.restrict(actor, CALLS_IMPORT)``: another agency's run is a
+404.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from wellcheck.accounts.permissions import Action
 from wellcheck.core.routes import requires
 from wellcheck.intake.forms import UploadForm
 from wellcheck.intake.models import ImportRun, RunStatus
-from wellcheck.intake.services import import_rejects_opened, import_run_queue
+from wellcheck.intake.services_upload import import_rejects_opened, import_run_queue
 
 
 def _run_for(request: HttpRequest, run_id: uuid.UUID) -> ImportRun:
