@@ -127,8 +127,8 @@ class Command(BaseCommand):
             TextColumn("{task.fields[rows]:,} rows"),
             TextColumn("{task.fields[rate]:,.0f} rows/s"),
             TimeElapsedColumn(),
-            TextColumn("left"),
             TimeRemainingColumn(),
+            TextColumn("left"),
         )
         with Progress(*columns, console=console) as bar:
             size = path.stat().st_size if path.is_file() else 1
