@@ -278,6 +278,7 @@ def import_batch_apply(
     deltas: Counter[tuple[Any, ...]] = Counter()
     created_ids: list[str] = []
     updated: list[dict[str, Any]] = []
+    touched: set[Any] = set()  # received times of new or changed calls (dirty rollup days)
     for call in calls:
         if call.warnings:
             part["rows_warned"] += 1
@@ -289,6 +290,9 @@ def import_batch_apply(
                 part["checks_unchanged"] += 1
             continue
         check_id = old[6] if old is not None else None
+        touched.add(call.received_at)
+        if old is not None:
+            touched.add(old[5])  # the local day the call was counted on before
         if old is None:
             deltas[group] += 1
             if not call.is_check:
@@ -353,6 +357,11 @@ def import_batch_apply(
         ["agency_id", "category", "call_type", "unit_code", "day"],
         {k: v for k, v in deltas.items() if v},
     )
+    if touched:
+        from wellcheck.insights.rollups import rollups_mark_dirty
+
+        # The analytics rollups contract: mark the days changed, in this same transaction.
+        rollups_mark_dirty(agency_id=agency.pk, days=touched)
     part["warnings"] = dict(warnings)
     batch_no = locked.batches_done + 1
     if created_ids or updated or new_units:
