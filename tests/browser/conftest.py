@@ -13,10 +13,11 @@ How to use (any engineer's browser test)::
 
 Fixtures:
 
-- ``browser`` (session): one Chromium launched from ``/usr/bin/chromium`` (never ``playwright
-  install``: there is no network). Skipped with a clear message when the executable is absent,
-  unless the environment sets ``WELLCHECK_REQUIRE_BROWSER`` (CI does): then a missing browser
-  FAILS the test instead of hiding it.
+- ``browser`` (session): one Chromium per run (shared even if another folder re-imports this
+  module, as tests/insights/conftest.py does), launched from ``/usr/bin/chromium`` (never
+  ``playwright install``: there is no network). Skipped with a clear message when the
+  executable is absent, unless the environment sets ``WELLCHECK_REQUIRE_BROWSER`` (CI does):
+  then a missing browser FAILS the test instead of hiding it.
 - ``page``: a fresh context and page on a 390x844 phone viewport (``PHONE``); each test gets its own
   cookies. ``new_page()`` (fixture ``new_page``) gives another phone page in its own context, for
   a second user in the same test.
@@ -29,7 +30,7 @@ Fixtures:
 
 Playwright's sync API runs an event loop in the test thread, and Django refuses database calls
 from a thread with a running loop; the ``browser`` fixture sets ``DJANGO_ALLOW_ASYNC_UNSAFE`` while
-the browser runs (restored at session end) so tests, fixtures and database teardown keep working.
+the browser runs (restored when the run ends) so tests, fixtures and database teardown keep working.
 Each test that uses ``page`` must carry ``@pytest.mark.browser``.
 """
 
@@ -75,8 +76,17 @@ def require_chromium(executable: Path = CHROMIUM) -> None:
     pytest.skip(message)
 
 
+_SHARED = "_wellcheck_chromium"  # attribute on the pytest config: one browser per test run
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser(pytestconfig: pytest.Config) -> Any:
+    """One Chromium for the whole run, shared even when another test folder loads this module
+    again under another name (tests/insights/conftest.py does): Playwright's sync API cannot be
+    started twice in one thread. Stopped when the run ends."""
+    shared = getattr(pytestconfig, _SHARED, None)
+    if shared is not None:
+        return shared
     require_chromium()
     try:
         from playwright.sync_api import sync_playwright
@@ -86,18 +96,20 @@ def browser() -> Iterator[Any]:
         pytest.skip(f"playwright is not installed: {exc}")
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as pw:
-            instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield instance
-            finally:
-                instance.close()
-    finally:
+    playwright = sync_playwright().start()
+    instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+    def stop() -> None:
+        instance.close()
+        playwright.stop()
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+    setattr(pytestconfig, _SHARED, instance)
+    pytestconfig.add_cleanup(stop)
+    return instance
 
 
 @pytest.fixture
