@@ -15,6 +15,7 @@ from wellcheck.audit.services import audit_record
 from wellcheck.audit.verify import verify_chain
 
 
+@pytest.mark.slow  # 10-60 s on the 2-core machine (bulk load + two full verifications)
 def test_intact_trail_of_100k_events_verifies(db: None) -> None:
     build_chain_fast(100_000)
     began = time.perf_counter()
