@@ -97,7 +97,8 @@ def main(n: int) -> None:
         )
         print(
             f"door with an emergency access OR'd in:   {emergency:8.0f} us  "
-            f"(door - user load = {emergency - load:.0f} us, {(emergency - load) / base:.2f}x baseline)"
+            f"(door - user load = {emergency - load:.0f} us, "
+            f"{(emergency - load) / base:.2f}x baseline)"
         )
     finally:
         drop(DB)
