@@ -1,10 +1,11 @@
-"""Real Chromium: the analyst's dashboard and the public report draw their SVG charts (elements
-present, non-zero size), with no JavaScript. Screenshots go to test-artifacts/."""
+"""Issue 7 (insights, transparency). Real Chromium: the dashboard and the public report draw
+their SVG charts (present, non-zero size) with no JavaScript. Screenshots: test-artifacts/."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,7 +13,7 @@ from wellcheck.checks.inputs import CheckInput
 from wellcheck.checks.services import check_create
 from wellcheck.testing.personas import World
 
-from .test_rollups import LA
+LA = ZoneInfo("America/Los_Angeles")
 
 pytestmark = pytest.mark.browser
 
