@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db import models
@@ -58,7 +58,7 @@ class _OpeningDescriptor(DeferredAttribute):
             return self
         value = super().__get__(instance, cls)
         if isinstance(value, Sealed):
-            value = self.field.open(instance, value)
+            value = cast("EncryptedMixin", self.field).open(instance, value)
             instance.__dict__[self.field.attname] = value
         return value
 
@@ -69,7 +69,7 @@ class _OpeningDescriptor(DeferredAttribute):
 class EncryptedMixin:
     """Shared behaviour; subclasses define ``to_text``/``from_text`` for their Python type."""
 
-    descriptor_class = _OpeningDescriptor
+    descriptor_class: type[DeferredAttribute] = _OpeningDescriptor
     attname: str
     name: str
     model: type[models.Model]
@@ -155,20 +155,20 @@ class EncryptedMixin:
         return "" if value is None else self.to_text(value)
 
 
-class EncryptedTextField(EncryptedMixin, models.TextField):
+class EncryptedTextField(EncryptedMixin, models.TextField):  # type: ignore[type-arg]  # django-stubs generic
     pass
 
 
-class EncryptedCharField(EncryptedMixin, models.CharField):
+class EncryptedCharField(EncryptedMixin, models.CharField):  # type: ignore[type-arg]  # django-stubs generic
     """A short encrypted string; ``max_length`` limits the plaintext (forms and validation)."""
 
     def formfield(self, **kwargs: Any) -> Any:
         return forms.CharField(max_length=self.max_length, required=not self.blank, **kwargs)
 
 
-class EncryptedDateField(EncryptedMixin, models.DateField):
+class EncryptedDateField(EncryptedMixin, models.DateField):  # type: ignore[type-arg]  # django-stubs generic
     def to_text(self, value: Any) -> str:
-        return value.isoformat()
+        return str(value.isoformat())
 
     def from_text(self, text: str) -> dt.date:
         return dt.date.fromisoformat(text)
@@ -180,7 +180,7 @@ class EncryptedDateField(EncryptedMixin, models.DateField):
         return EncryptedMixin.pre_save(self, model_instance, add)
 
 
-class EncryptedDecimalField(EncryptedMixin, models.DecimalField):
+class EncryptedDecimalField(EncryptedMixin, models.DecimalField):  # type: ignore[type-arg]  # django-stubs generic
     def to_text(self, value: Any) -> str:
         return str(self.to_python(value))
 
@@ -191,7 +191,7 @@ class EncryptedDecimalField(EncryptedMixin, models.DecimalField):
         return self.get_prep_value(value)
 
 
-class EncryptedJSONField(EncryptedMixin, models.TextField):
+class EncryptedJSONField(EncryptedMixin, models.TextField):  # type: ignore[type-arg]  # django-stubs generic
     """A JSON value (e.g. a list of aliases), encrypted as one blob."""
 
     def to_text(self, value: Any) -> str:
@@ -222,18 +222,22 @@ def open_value(model: type[models.Model], pk: object, field: str, value: Any) ->
     """Open a :class:`Sealed` value from ``values()``/``values_list()`` given its row's pk."""
     if not isinstance(value, Sealed):
         return value
-    f = model._meta.get_field(field)
+    f = cast("EncryptedMixin", model._meta.get_field(field))
     text = envelope.decrypt(
         value.ciphertext, model_label=model._meta.label_lower, pk=pk, field=f.name
     )
-    return f.from_text(text)  # type: ignore[attr-defined]
+    return f.from_text(text)
 
 
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedMixin]:
-    return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedMixin)]
+    return [
+        cast(EncryptedMixin, f)
+        for f in model._meta.concrete_fields
+        if isinstance(f, EncryptedMixin)
+    ]
 
 
-class BlindIndexField(models.CharField):
+class BlindIndexField(models.CharField):  # type: ignore[type-arg]  # django-stubs generic
     """A blind-index column kept in step with its source fields on every save.
 
     ``indexer`` is the dotted path of a function ``(instance) -> dict[column, value]``; the column

@@ -168,7 +168,7 @@ def _pending_key(scope: str) -> str | None:
         return None
     if savepoints and tuple(conn.savepoint_ids[: len(savepoints)]) != savepoints:
         return None
-    return dek_id
+    return str(dek_id)
 
 
 def new_active_key(scope: str) -> str:

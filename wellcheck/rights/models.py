@@ -18,8 +18,12 @@ from wellcheck.core.querysets import RestrictedQuerySet
 from wellcheck.crypto.fields import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 
 
-def _agency_only(cls: type, actor: object, scope: object) -> Q:
-    return Q(agency_id=getattr(actor, "agency_id", None))
+class AgencyScoped:
+    """Records visible agency-wide to whoever holds the action (the records officer)."""
+
+    @classmethod
+    def scope_filter(cls, actor: object, scope: object) -> Q:
+        return Q(agency_id=getattr(actor, "agency_id", None))
 
 
 class RequestStatus(models.TextChoices):
@@ -34,7 +38,7 @@ class SubjectAccessQuerySet(RestrictedQuerySet["SubjectAccessRequest"]):
     pass
 
 
-class SubjectAccessRequest(models.Model):
+class SubjectAccessRequest(AgencyScoped, models.Model):
     """A subject access request: due one calendar month after receipt; the answer is kept."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -54,7 +58,6 @@ class SubjectAccessRequest(models.Model):
     answer = EncryptedJSONField(default=dict, blank=True)
 
     objects = SubjectAccessQuerySet.as_manager()
-    scope_filter = classmethod(_agency_only)
 
     class Meta:
         ordering = ["due_on"]
@@ -88,7 +91,7 @@ class RightsRequestQuerySet(RestrictedQuerySet["RightsRequest"]):
     pass
 
 
-class RightsRequest(models.Model):
+class RightsRequest(AgencyScoped, models.Model):
     """A rectification, erasure or restriction request and its written outcome with reasons."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -108,7 +111,6 @@ class RightsRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
 
     objects = RightsRequestQuerySet.as_manager()
-    scope_filter = classmethod(_agency_only)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request"
