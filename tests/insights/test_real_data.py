@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import inspect
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from wellcheck.accounts.models import Agency, User
 from wellcheck.accounts.permissions import Role
 from wellcheck.insights.filters import AreaScope, Filters
 from wellcheck.insights.models import DirtyDay
-from wellcheck.insights.rollups import rollups_rebuild_all
 from wellcheck.insights.selectors import by_area, calls_share, make_context, volume_by_day
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -27,17 +25,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cfs"
 
 try:
-    from wellcheck.intake import services as intake_services
     from wellcheck.intake.testing import import_file
 except ImportError:  # pragma: no cover - the importer is another issue's work
     import_file = None  # type: ignore[assignment]
-    intake_services = None  # type: ignore[assignment]
-
-
-def _intake_marks_rollups() -> bool:
-    return intake_services is not None and "rollups_mark_dirty" in inspect.getsource(
-        intake_services
-    )
 
 
 FILES = {
@@ -115,10 +105,7 @@ def test_dashboard_counts_equal_raw_file(name: str) -> None:
         pytest.skip("the intake helper wellcheck.intake.testing.import_file is missing")
     agency = Agency.objects.create(name=name, slug=name.replace("_", ""), time_zone=spec["zone"])
     import_file(agency, name)
-    if not DirtyDay.objects.filter(agency=agency).exists():
-        # The importer does not mark rollups dirty yet (see test_import_marks_rollups_dirty):
-        # build them explicitly so this test still checks the counts.
-        rollups_rebuild_all(agency_id=agency.pk)
+    # no explicit rebuild: the importer marks the days dirty and the dashboard read refreshes
     by_unit, by_day = raw_counts(spec)
     assert sum(by_unit.values()) > 500
     areas, days, share = dashboard_counts(agency, min(by_day), max(by_day))
@@ -128,12 +115,6 @@ def test_dashboard_counts_equal_raw_file(name: str) -> None:
     assert welfare_calls == spec["calls"]
 
 
-@pytest.mark.xfail(
-    not _intake_marks_rollups(),
-    reason="the intake bulk path (intake/services.py import_batch_apply) does not call "
-    "insights.rollups.rollups_mark_dirty yet",
-    strict=True,
-)
 def test_import_marks_rollups_dirty() -> None:
     spec = FILES["berkeley"]
     if import_file is None or not spec["path"].exists():
