@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from wellcheck.intake.models import CallCount, ImportedCall
+
 
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     """A fast conversion to what the database driver takes, or None when none is needed.
@@ -247,3 +249,57 @@ def lock_agency(agency_id: uuid.UUID) -> None:
 
 def hash_lock(agency_id: uuid.UUID) -> int:
     return int.from_bytes(agency_id.bytes[:8], "big", signed=True) ^ 0x1A7A4E
+
+
+_OTHERS_STAGE = "intake_stage_others"
+
+
+def ledger_new_others(
+    *, agency_id: uuid.UUID, zone: str, rows: Iterable[Sequence[Any]]
+) -> tuple[int, list[Any], list[str]]:
+    """PostgreSQL only: the ledger and call counts of a batch of "other" calls in SQL.
+
+    ``rows`` are ``(source_key, digest, category, call_type, unit_code, day, received_at)``,
+    one per source key (the caller sends repeated keys down its row-by-row path). They are
+    COPYed into a staging table; one statement inserts the keys the ledger does not have
+    (``ON CONFLICT DO NOTHING``, so a rerun or a racing import adds nothing), adds the inserted
+    rows to the per-group call counts and returns their local days (``zone``) for the rollups.
+    Returns (calls counted, local days touched, keys already in the ledger with another digest:
+    changed rows, which the caller applies row by row).
+    """
+    ledger, counts = ImportedCall._meta.db_table, CallCount._meta.db_table
+    qn = connection.ops.quote_name
+    stage = qn(_OTHERS_STAGE)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (source_key text, digest text, "
+            "category text, call_type text, unit_code text, day date, received_at timestamptz) "
+            "ON COMMIT DELETE ROWS"
+        )
+        with cur.cursor.copy(f"COPY {stage} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(
+            f"WITH ins AS (INSERT INTO {qn(ledger)} (agency_id, source_key, digest, category, "  # noqa: S608
+            "call_type, unit_code, day, check_record_id) "
+            "SELECT %s, source_key, digest, category, call_type, unit_code, day, NULL "
+            f"FROM {stage} "
+            "ON CONFLICT DO NOTHING RETURNING source_key, category, call_type, unit_code, day), "
+            f"counted AS (INSERT INTO {qn(counts)} (agency_id, category, call_type, unit_code, "
+            "day, calls) SELECT %s, category, call_type, unit_code, day, count(*) FROM ins "
+            "GROUP BY category, call_type, unit_code, day "
+            "ON CONFLICT (agency_id, category, call_type, unit_code, day) "
+            f"DO UPDATE SET calls = {qn(counts)}.calls + EXCLUDED.calls) "
+            f"SELECT (s.received_at AT TIME ZONE %s)::date, count(*) FROM ins JOIN {stage} s "
+            "USING (source_key) GROUP BY 1",
+            [agency_id, agency_id, zone],
+        )
+        by_day = cur.fetchall()
+        cur.execute(
+            f"SELECT s.source_key FROM {stage} s JOIN {qn(ledger)} l "  # noqa: S608
+            "ON l.agency_id = %s AND l.source_key = s.source_key WHERE l.digest <> s.digest",
+            [agency_id],
+        )
+        changed = [r[0] for r in cur.fetchall()]
+        cur.execute(f"TRUNCATE {stage}")
+    return sum(n for _, n in by_day), [d for d, _ in by_day], changed
