@@ -29,6 +29,7 @@ from wellcheck.checks.forms import (
     initial_for_new,
     initial_from_check,
 )
+from wellcheck.checks.history import prior_checks_at_address
 from wellcheck.checks.models import RecordMode, WellnessCheck
 from wellcheck.checks.services import (
     EDITABLE_STATES,
@@ -231,9 +232,14 @@ def _render_detail(
     if not isinstance(reason, str):
         return cast(HttpResponse, reason)
     identity = selectors.check_get_identifying(actor=actor, check_id=check.pk, reason=reason)
+    # Earlier checks at the same address (blind-index match), shown only beside the identity.
+    history = (
+        list(prior_checks_at_address(actor=actor, check=check)[:20]) if identity else []
+    )
     context: dict[str, Any] = {
         "check": check,
         "identity": identity,
+        "address_history": history,
         "editable": check.state in EDITABLE_STATES,
         "allowed": selectors.check_actions(actor=actor, check=check),
         "missing": submit_problems(check) if check.state in EDITABLE_STATES else {},
