@@ -10,5 +10,7 @@ urlpatterns = [
     path("intake/", include("wellcheck.intake.urls")),
     path("audit/", include("wellcheck.audit.urls")),
     path("rights/", include("wellcheck.rights.urls")),  # issue 5: the person's rights
+    path("people/", include("wellcheck.people.urls")),  # issue 5: person search and page
+    path("retention/", include("wellcheck.retention.urls")),  # issue 5: reviews, seal, expunge
     path("api/v1/", include("wellcheck.api_urls")),
 ]
