@@ -472,3 +472,36 @@ def test_schema_generates_without_warnings(world: World) -> None:
     paths = response.json()["paths"]
     assert {"/api/v1/checks/", "/api/v1/checks/{id}/", "/api/v1/checks/{id}/review/"} <= set(paths)
     assert "tokenAuth" in response.json()["components"]["securitySchemes"]
+
+
+def test_update_of_someone_elses_check_needs_a_reason_and_is_audited(world) -> None:
+    """A supervisor's PATCH returns the identifying part: it is a look, so it needs a reason."""
+    from rest_framework.test import APIClient
+
+    from wellcheck.audit.models import AuditEvent
+    from wellcheck.checks.inputs import CheckInput
+    from wellcheck.checks.services import check_create
+    from wellcheck.testing.personas import recent
+
+    check = check_create(
+        actor=world.officer_a,
+        data=CheckInput(unit_id=world.unit_a.pk, received_at=recent(), address="9 Patch Rd"),
+    )
+    own = APIClient()
+    own.force_login(world.officer_a)
+    assert (
+        own.patch(f"/api/v1/checks/{check.pk}/", {"narrative": "x"}, format="json").status_code
+        == 200
+    )
+    sup = APIClient()
+    sup.force_login(world.supervisor_a)
+    url = f"/api/v1/checks/{check.pk}/"
+    refused = sup.patch(url, {"narrative": "y"}, format="json")
+    assert refused.status_code == 428
+    before = AuditEvent.objects.filter(
+        event_type="check.viewed", actor_id=world.supervisor_a.pk
+    ).count()
+    ok = sup.patch(url + "?reason=supervision", {"narrative": "y"}, format="json")
+    assert ok.status_code == 200 and ok.json()["detail"]["address"] == "9 Patch Rd"
+    events = AuditEvent.objects.filter(event_type="check.viewed", actor_id=world.supervisor_a.pk)
+    assert events.count() == before + 1 and "supervision" in events.last().reason

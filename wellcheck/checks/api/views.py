@@ -14,7 +14,7 @@ from rest_framework import generics, mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from wellcheck.accounts.looks import api_look_reason
+from wellcheck.accounts.looks import OWN_WORK, api_look_reason
 from wellcheck.accounts.models import User
 from wellcheck.accounts.permissions import Action
 from wellcheck.checks import services
@@ -110,12 +110,15 @@ class CheckDetailView(CheckApiView):
 
     def _update(self, request: Request, *, partial: bool) -> Response:
         check = self.get_object()
+        # The response shows the identifying part: a change to someone else's check is a look too
+        # (428 without a reason), and the read is audited like a GET.
+        reason = api_look_reason(request, check)
         parsed = s.CheckInputSerializer(data=request.data, partial=partial)
         parsed.is_valid(raise_exception=True)
         base = stored_values(check) if partial else None
         data = to_check_input(parsed.validated_data, base=base, carried=carried_consent(check))
         check = services.check_update(actor=self.actor, check=check, data=data)
-        return Response(self.full(check, audit=False))
+        return Response(self.full(check, audit=reason != OWN_WORK, reason=reason))
 
 
 class CheckSubmitView(CheckApiView):
