@@ -331,14 +331,14 @@ def rising(ctx: Context) -> Panel:
     kids = ctx.areas.children(f.area_id)
     first_week = f.first - dt.timedelta(days=f.first.weekday())
     start = first_week - dt.timedelta(weeks=BASELINE_WEEKS)
-    rows = ctx.source.sums("all", Grain.DAY, kids, start, f.last_day, ("area_id", "period"))
+    rows = ctx.source.sums("all", Grain.DAY, kids, start, f.last_day, ("area_id", "week"))
     weekly: dict[int, dict[dt.date, int]] = {a: defaultdict(int) for a in kids}
     first_seen: dt.date | None = None
     for r in rows:
-        d = r["period"]
-        monday = d - dt.timedelta(days=d.weekday())
+        monday = r["week"]
+        monday = monday.date() if isinstance(monday, dt.datetime) else monday
         weekly.setdefault(r["area_id"], defaultdict(int))[monday] += r["n"]
-        first_seen = d if first_seen is None or d < first_seen else first_seen
+        first_seen = monday if first_seen is None or monday < first_seen else first_seen
     last_full = f.last_day - dt.timedelta(days=(f.last_day.weekday() + 1) % 7)
     last_week = last_full - dt.timedelta(days=6)
     out = []

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from django.db.models import Q, Sum
+from django.db.models.functions import TruncWeek
 
 from wellcheck.accounts.models import User
 from wellcheck.accounts.permissions import Action
@@ -61,6 +62,11 @@ class RollupSource:
         if not by:
             row = qs.aggregate(**{s: Sum(s) for s in SUMS})
             return [{s: row[s] or 0 for s in SUMS}]
+        if "week" in by:  # Monday of the period's week, summed in the database
+            qs = qs.annotate(week=TruncWeek("period"))
+        elif dim == "all" and grain == Grain.DAY and set(by) >= {"area_id", "period"}:
+            # one 'all' row per area and day already: no GROUP BY needed
+            return list(qs.values(*by, *SUMS).order_by(*by))
         return list(qs.values(*by).annotate(**{s: Sum(s) for s in SUMS}).order_by(*by))
 
 
@@ -107,7 +113,10 @@ class ComputedSource:
                 continue
             if not first <= c.period <= last:
                 continue
-            gk = tuple(getattr(c, b) for b in by)
+            gk = tuple(
+                c.period - dt.timedelta(days=c.period.weekday()) if b == "week" else getattr(c, b)
+                for b in by
+            )
             g = groups[gk]
             for s in SUMS:
                 g[s] += getattr(c, s)
