@@ -270,6 +270,7 @@ def ledger_new_others(
     ledger, counts = ImportedCall._meta.db_table, CallCount._meta.db_table
     qn = connection.ops.quote_name
     stage = qn(_OTHERS_STAGE)
+    staged = 0
     with connection.cursor() as cur:
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} (source_key text, digest text, "
@@ -277,7 +278,7 @@ def ledger_new_others(
             "ON COMMIT DELETE ROWS"
         )
         with cur.cursor.copy(f"COPY {stage} FROM STDIN") as copy:
-            for row in rows:
+            for staged, row in enumerate(rows, 1):  # noqa: B007 (the count is used below)
                 copy.write_row(row)
         cur.execute(
             f"WITH ins AS (INSERT INTO {qn(ledger)} (agency_id, source_key, digest, category, "  # noqa: S608
@@ -295,11 +296,14 @@ def ledger_new_others(
             [agency_id, agency_id, zone],
         )
         by_day = cur.fetchall()
-        cur.execute(
-            f"SELECT s.source_key FROM {stage} s JOIN {qn(ledger)} l "  # noqa: S608
-            "ON l.agency_id = %s AND l.source_key = s.source_key WHERE l.digest <> s.digest",
-            [agency_id],
-        )
-        changed = [r[0] for r in cur.fetchall()]
+        counted = sum(n for _, n in by_day)
+        changed: list[str] = []
+        if counted < staged:  # some keys were in the ledger already: which of them changed?
+            cur.execute(
+                f"SELECT s.source_key FROM {stage} s JOIN {qn(ledger)} l "  # noqa: S608
+                "ON l.agency_id = %s AND l.source_key = s.source_key WHERE l.digest <> s.digest",
+                [agency_id],
+            )
+            changed = [r[0] for r in cur.fetchall()]
         cur.execute(f"TRUNCATE {stage}")
-    return sum(n for _, n in by_day), [d for d, _ in by_day], changed
+    return counted, [d for d, _ in by_day], changed

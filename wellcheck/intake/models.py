@@ -103,7 +103,11 @@ class ImportedCall(models.Model):
     """
 
     agency = models.ForeignKey(
-        "accounts.Agency", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique constraint's leading column serves lookups by agency
     )
     source_key = models.CharField(max_length=64)
     digest = models.CharField(max_length=32, help_text="Keyed digest of the values stored.")
@@ -118,6 +122,7 @@ class ImportedCall(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # partial index below: most ledger rows are other calls, no check
     )
 
     objects = RestrictedQuerySet.as_manager()
@@ -125,6 +130,13 @@ class ImportedCall(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["agency", "source_key"], name="imported_call_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["check_record"],
+                condition=Q(check_record__isnull=False),
+                name="imported_call_check",
+            )
         ]
 
     def __str__(self) -> str:
@@ -145,7 +157,11 @@ class CallCount(models.Model):
     """
 
     agency = models.ForeignKey(
-        "accounts.Agency", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique constraint's leading column serves lookups by agency
     )
     category = models.CharField(max_length=16, choices=CallCategory.choices)
     call_type = models.CharField(max_length=40)
