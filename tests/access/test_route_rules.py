@@ -78,6 +78,73 @@ def test_the_meta_test_catches_a_route_without_a_rule(settings: Any) -> None:
 # Kwargs whose value this test makes real (a record of the world); any other kwarg gets a
 # plausible value, and the route may then answer 404 even to a persona it lets in.
 REAL_KWARGS = CHECK_KWARGS | {"follow_up_id", "code_id"}
+# issue 5 (records officer's pages): kwargs naming a person, a rights request or a review task;
+# the answer depends on whether the door lets the persona see that record.
+RECORD_KWARGS = {"person_id", "sar_id", "request_id", "review_id", "consent_id"}
+REAL_KWARGS = REAL_KWARGS | RECORD_KWARGS
+_RECORD_IDS: dict[str, Any] = {}
+
+
+def _record_ids(world: World, records: Records) -> dict[str, Any]:
+    """Real records (made once per test) for RECORD_KWARGS: the canary person, a consent of
+    theirs, a subject access request, an erasure request and a due retention review."""
+    from wellcheck.checks.inputs import ConsentInput
+    from wellcheck.checks.models import CheckDetail
+    from wellcheck.people.services import consent_record
+    from wellcheck.retention.models import RecordClass, RetentionReview
+    from wellcheck.rights.services import rights_request_open, subject_access_open
+
+    if _RECORD_IDS.get("check") == records.check.pk:
+        return _RECORD_IDS
+    person = CheckDetail.objects.get(pk=records.check.pk).person
+    assert person is not None
+    consent = consent_record(actor=world.officer_a, person=person, consent=ConsentInput())[0]
+    sar = subject_access_open(
+        actor=world.records, person=person, requester="The person", identity_checked="ID"
+    )
+    row = rights_request_open(
+        actor=world.records, person=person, kind="restriction", request_text="Matrix"
+    )
+    review = RetentionReview.objects.create(
+        check_record=records.check,
+        check_ref=records.check.pk,
+        agency_id=records.check.agency_id,
+        record_class=RecordClass.NO_SUPPORT,
+        due_on=timezone.localdate(),
+        created_at=timezone.now(),
+    )
+    _RECORD_IDS.clear()
+    _RECORD_IDS.update(
+        check=records.check.pk,
+        person_id=person.pk,
+        consent_id=consent.pk,
+        sar_id=sar.pk,
+        request_id=row.pk,
+        review_id=review.pk,
+    )
+    return _RECORD_IDS
+
+
+def _record_visible(route: RouteInfo, persona: Any, actions: list[Any]) -> bool:
+    """Can the persona see every RECORD_KWARGS record the route names, for an action it holds?"""
+    from wellcheck.people.models import Person
+    from wellcheck.retention.models import RetentionReview
+    from wellcheck.rights.models import RightsRequest, SubjectAccessRequest
+
+    models = {
+        "person_id": Person,
+        "consent_id": Person,  # a consent is reached through its person
+        "sar_id": SubjectAccessRequest,
+        "request_id": RightsRequest,
+        "review_id": RetentionReview,
+    }
+    for name in RECORD_KWARGS & set(route.kwargs):
+        pk = _RECORD_IDS["person_id" if name == "consent_id" else name]
+        if not any(
+            models[name].objects.restrict(persona, a).filter(pk=pk).exists() for a in actions
+        ):
+            return False
+    return True
 
 
 def _kwargs(route: RouteInfo, world: World, records: Records) -> dict[str, Any]:
@@ -85,6 +152,8 @@ def _kwargs(route: RouteInfo, world: World, records: Records) -> dict[str, Any]:
     for name, converter in route.kwargs.items():
         if name in CHECK_KWARGS:
             values[name] = records.check.pk
+        elif name in RECORD_KWARGS:
+            values[name] = _record_ids(world, records)[name]
         elif name == "follow_up_id":
             values[name] = records.follow_up.pk
         elif name == "code_id":
@@ -160,6 +229,8 @@ def _expected(route: RouteInfo, persona: Any, records: Records) -> str:
         )
         if not visible:
             return "hidden"
+    if RECORD_KWARGS & set(route.kwargs) and not _record_visible(route, persona, held):
+        return "hidden"
     return "allowed"
 
 
