@@ -42,7 +42,7 @@ def bar_chart(
     body = []
     for i, (label, value) in enumerate(rows):
         y = 4 + i * (bar_h + gap)
-        short = label if len(label) <= 26 else label[:25] + "…"
+        short = label if len(label) <= 23 else label[:22] + "…"
         body.append(
             f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="12" '
             f'fill="#1b1f23">{escape(short)}</text>'
