@@ -155,3 +155,34 @@ def test_protection_pages_refused_to_others(world) -> None:
     data = {"reason": "x", "confirm": "on"}
     assert client.post(reverse("retention:expunge", args=[check.pk]), data).status_code == 404
     assert WellnessCheck.objects.filter(pk=check.pk).exists()
+
+
+def test_restricted_record_read_for_evidence_with_a_reason(world) -> None:
+    check = make_check(world, narrative="Evidence narrative 41")
+    client = client_for(world.records)
+    client.post(
+        reverse("retention:check", args=[check.pk]), {"action": "restrict", "reason": "Evidence"}
+    )
+    url = reverse("retention:evidence", args=[check.pk])
+    form = client.get(url)
+    assert form.status_code == 200
+    assert b"Evidence narrative 41" not in form.content
+    bad = client.post(url, {"reason": " "})
+    assert bad.status_code == 400
+    assert b"Why you need to read this restricted record: This field is required." in bad.content
+    assert not AuditEvent.objects.filter(event_type=EventType.PROTECTED_RECORD_VIEWED).exists()
+    read = client.post(url, {"reason": "Court disclosure 3"})
+    assert read.status_code == 200
+    assert b"Evidence narrative 41" in read.content
+    event = AuditEvent.objects.get(event_type=EventType.PROTECTED_RECORD_VIEWED)
+    assert event.reason == "Court disclosure 3"
+    # an officer may not; a sealed record cannot be read even by the records officer
+    assert client_for(world.officer_a).post(url, {"reason": "x"}).status_code == 403
+    client.post(
+        reverse("retention:check", args=[check.pk]), {"action": "unrestrict", "reason": "Done"}
+    )
+    client.post(reverse("retention:check", args=[check.pk]), {"action": "seal", "reason": "Order"})
+    sealed = client.post(url, {"reason": "Court disclosure 3"})
+    assert sealed.status_code == 400
+    assert b"A sealed record cannot be read" in sealed.content
+    assert b"Evidence narrative 41" not in sealed.content

@@ -31,3 +31,10 @@ class ExpungeForm(forms.Form):
         label="I understand the check is deleted for good and cannot be brought back",
         error_messages={"required": "Tick the box to confirm the expunge."},
     )
+
+
+class EvidenceReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Why you need to read this restricted record",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

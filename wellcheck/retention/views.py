@@ -19,7 +19,12 @@ from wellcheck.checks.models import WellnessCheck
 from wellcheck.core.errors import ServiceError
 from wellcheck.core.routes import requires
 from wellcheck.retention import protection
-from wellcheck.retention.forms import ExpungeForm, ProtectForm, ReviewDecideForm
+from wellcheck.retention.forms import (
+    EvidenceReasonForm,
+    ExpungeForm,
+    ProtectForm,
+    ReviewDecideForm,
+)
 from wellcheck.retention.models import ProtectedRecord, RetentionReview
 from wellcheck.retention.reviews import review_decide
 
@@ -139,4 +144,38 @@ def check_expunge(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
         "retention/expunge.html",
         {"check": check, "form": form},
         status=400 if form.is_bound else 200,
+    )
+
+
+@requires(Action.RECORD_PROTECTED_VIEW)
+@require_http_methods(["GET", "POST"])
+def restricted_read(request: HttpRequest, check_id: uuid.UUID) -> HttpResponse:
+    """Read a restricted record for evidence with a stated reason (audited by the service)."""
+    check = (
+        WellnessCheck.objects.restrict(request.user, Action.RECORD_PROTECTED_VIEW)
+        .filter(pk=check_id)
+        .first()
+    )
+    if check is None:
+        raise Http404("No such check.")
+    form = EvidenceReasonForm(request.POST or None)
+    payload = None
+    if form.is_bound and form.is_valid():
+        try:
+            payload = protection.protected_record_view(
+                actor=request.user, check_id=check.pk, reason=form.cleaned_data["reason"]
+            )
+        except ServiceError as exc:
+            _add_errors(form, exc)
+    record = (
+        ProtectedRecord.objects.restrict(request.user, Action.RECORD_PROTECTED_VIEW)
+        .filter(pk=check.pk)
+        .only("mechanism")
+        .first()
+    )
+    return render(
+        request,
+        "retention/evidence.html",
+        {"check": check, "record": record, "form": form, "payload": payload},
+        status=400 if form.is_bound and payload is None else 200,
     )
