@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("wellcheck.checks.urls")),
     path("accounts/", include("wellcheck.accounts.urls")),
+    path("agency/", include("wellcheck.administration.urls")),
     path("insights/", include("wellcheck.insights.urls")),
     path("transparency/", include("wellcheck.transparency.urls")),
     path("intake/", include("wellcheck.intake.urls")),
