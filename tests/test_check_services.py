@@ -41,7 +41,9 @@ def full_input(world: World, **over: object) -> CheckInput:
         outcome="resources_offered",
         referrals=("adult_protective",),
         narrative="Found confused at home.",
-        person=PersonInput(given_name="Ada", family_name="Testperson", date_of_birth=dt.date(1940, 1, 2)),
+        person=PersonInput(
+            given_name="Ada", family_name="Testperson", date_of_birth=dt.date(1940, 1, 2)
+        ),
     )
     values.update(over)
     return CheckInput(**values)  # type: ignore[arg-type]
@@ -90,9 +92,13 @@ def test_submit_review_return_resubmit_approve(world: World) -> None:
     check_submit(actor=world.officer_a, check=check)
     with pytest.raises(ValidationError):
         check_review(actor=world.supervisor_a, check=check, decision="returned", note="")
-    check = check_review(actor=world.supervisor_a, check=check, decision="returned", note="Add referral")
+    check = check_review(
+        actor=world.supervisor_a, check=check, decision="returned", note="Add referral"
+    )
     assert check.state == CheckState.RETURNED
-    check = check_update(actor=world.officer_a, check=check, data=full_input(world, referrals=("housing",)))
+    check = check_update(
+        actor=world.officer_a, check=check, data=full_input(world, referrals=("housing",))
+    )
     check = check_submit(actor=world.officer_a, check=check)
     check = check_review(actor=world.supervisor_a, check=check, decision="approved")
     assert check.state == CheckState.APPROVED
@@ -100,8 +106,12 @@ def test_submit_review_return_resubmit_approve(world: World) -> None:
         AuditEvent.objects.filter(target_id=str(check.pk)).values_list("event_type", flat=True)
     )
     assert types == [
-        "check.created", "check.submitted", "check.returned", "check.updated",
-        "check.submitted", "check.approved",
+        "check.created",
+        "check.submitted",
+        "check.returned",
+        "check.updated",
+        "check.submitted",
+        "check.approved",
     ]
     with pytest.raises(ValidationError):
         check_update(actor=world.officer_a, check=check, data=full_input(world))
@@ -120,7 +130,9 @@ def test_incomplete_check_cannot_be_submitted(world: World) -> None:
 
 def test_update_audit_masks_sensitive_values(world: World) -> None:
     check = check_create(actor=world.officer_a, data=full_input(world))
-    check_update(actor=world.officer_a, check=check, data=full_input(world, narrative="Zqxv secret words"))
+    check_update(
+        actor=world.officer_a, check=check, data=full_input(world, narrative="Zqxv secret words")
+    )
     event = AuditEvent.objects.get(event_type="check.updated")
     assert event.changes["narrative"] == {"from": "[masked]", "to": "[masked]"}
     assert "Zqxv" not in str(event.changes)

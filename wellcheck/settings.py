@@ -28,7 +28,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def read_secret(name: str, *, nbytes: int = 48) -> str:
-    """A secret from ``WELLCHECK_<NAME>``, else from ``<data>/secrets/<name>``, created if missing."""
+    """A secret from ``WELLCHECK_<NAME>``, else ``<data>/secrets/<name>`` (created if missing)."""
     from_env = os.environ.get(f"WELLCHECK_{name.upper()}")
     if from_env:
         return from_env

@@ -20,7 +20,7 @@ class PersonInput:
 
 @dataclass(frozen=True)
 class ConsentInput:
-    """Consent to ongoing support, taken at the scene. ``scopes`` beyond ongoing support are extra."""
+    """Consent taken at the scene; ``ongoing_support`` keeps the record, other scopes add to it."""
 
     scopes: tuple[str, ...] = ("ongoing_support",)
     method: str = "verbal"
@@ -30,7 +30,7 @@ class ConsentInput:
 
 @dataclass(frozen=True)
 class CheckInput:
-    """Everything an officer can record. Only ``unit_id`` and ``received_at`` are needed at first."""
+    """Everything an officer can record; only ``unit_id`` and ``received_at`` are needed first."""
 
     unit_id: int
     received_at: dt.datetime

@@ -98,14 +98,20 @@ class WellnessCheck(models.Model):
         help_text="Keyed hash of the dispatch incident key, for idempotent imports.",
     )
     received_at = models.DateTimeField(help_text="Exact for records; the hour for tallies.")
-    initiator = models.ForeignKey(Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    initiator = models.ForeignKey(
+        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reasons = models.ManyToManyField(Code, blank=True, related_name="+")
-    triage = models.ForeignKey(Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    triage = models.ForeignKey(
+        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     caller_told = models.BooleanField(
         null=True, blank=True, help_text="Was the caller told whether police would attend?"
     )
     observed = models.ManyToManyField(Code, blank=True, related_name="+")
-    outcome = models.ForeignKey(Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    outcome = models.ForeignKey(
+        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     referrals = models.ManyToManyField(Code, blank=True, related_name="+")
     outcome_review = models.ForeignKey(
         Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -166,7 +172,7 @@ class WellnessCheck(models.Model):
 
 
 class CheckDetail(models.Model):
-    """The identifying part of a check. Absent for a tally; removed when a record is de-identified."""
+    """The identifying part of a check. Absent for a tally; removed on de-identification."""
 
     check_record = models.OneToOneField(
         WellnessCheck, primary_key=True, on_delete=models.CASCADE, related_name="detail"
@@ -178,8 +184,10 @@ class CheckDetail(models.Model):
         max_length=300, blank=True, help_text="Block address or intersection."
     )
     address_key = models.CharField(
-        max_length=64, blank=True, db_index=True,
-        help_text="Blind index of the normalised address (core/blind.py), for same-address history.",
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Blind index of the normalised address (core/blind.py), for same-address history.",  # noqa: E501
     )
     latitude = EncryptedDecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = EncryptedDecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -190,7 +198,11 @@ class CheckDetail(models.Model):
     responders = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     narrative = EncryptedTextField(blank=True)
     person = models.ForeignKey(
-        "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="check_details"
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="check_details",
     )
 
     def __str__(self) -> str:
@@ -205,8 +217,12 @@ class ReviewDecision(models.TextChoices):
 class CheckReview(models.Model):
     """A supervisor's decision on a submitted check, with the note the officer sees."""
 
-    check_record = models.ForeignKey(WellnessCheck, on_delete=models.CASCADE, related_name="reviews")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    check_record = models.ForeignKey(
+        WellnessCheck, on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
     note = models.TextField(blank=True)
     decided_at = models.DateTimeField()
@@ -214,18 +230,30 @@ class CheckReview(models.Model):
     class Meta:
         ordering = ["-decided_at"]
 
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} {self.decided_at:%Y-%m-%d}"
+
 
 class FollowUp(models.Model):
     """A task that someone owns: contact the person again, confirm a referral was taken up."""
 
-    check_record = models.ForeignKey(WellnessCheck, on_delete=models.CASCADE, related_name="follow_ups")
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    check_record = models.ForeignKey(
+        WellnessCheck, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     due_on = models.DateField()
     task = models.CharField(max_length=300)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     result = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["due_on"]
+
+    def __str__(self) -> str:
+        return f"Follow-up due {self.due_on}"

@@ -73,7 +73,9 @@ def resolve_codes(agency: Agency, category: str, codes: Iterable[str], *, field:
     return [found[c] for c in wanted]
 
 
-def _seconds_between(start: dt.datetime | None, end: dt.datetime | None, *, field: str) -> int | None:
+def _seconds_between(
+    start: dt.datetime | None, end: dt.datetime | None, *, field: str
+) -> int | None:
     if start is None or end is None:
         return None
     seconds = int((end - start).total_seconds())
@@ -118,9 +120,13 @@ def _facts(agency: Agency, data: CheckInput, *, tally: bool) -> dict[str, Any]:
     received = data.received_at
     if timezone.is_naive(received):
         raise ServiceError("Give the time with its time zone.", field="received_at")
-    facts["dispatch_seconds"] = _seconds_between(received, data.dispatched_at, field="dispatched_at")
+    facts["dispatch_seconds"] = _seconds_between(
+        received, data.dispatched_at, field="dispatched_at"
+    )
     facts["response_seconds"] = _seconds_between(received, data.arrived_at, field="arrived_at")
-    facts["on_scene_seconds"] = _seconds_between(data.arrived_at, data.cleared_at, field="cleared_at")
+    facts["on_scene_seconds"] = _seconds_between(
+        data.arrived_at, data.cleared_at, field="cleared_at"
+    )
     if tally:
         received = received.replace(minute=0, second=0, microsecond=0)
     facts["received_at"] = received
@@ -152,14 +158,15 @@ def _write_detail(*, actor: User, check: WellnessCheck, data: CheckInput) -> Che
     detail.narrative = data.narrative.strip()
     if not data.person.is_empty():
         detail.person = person_record_at_check(
-            actor=actor, agency=check.agency, existing=detail.person, person=data.person,
+            actor=actor,
+            agency=check.agency,
+            existing=detail.person,
+            person=data.person,
             consent=data.consent,
         )
     detail.save()
     if data.responder_ids:
-        responders = list(
-            User.objects.filter(pk__in=data.responder_ids, agency_id=check.agency_id)
-        )
+        responders = list(User.objects.filter(pk__in=data.responder_ids, agency_id=check.agency_id))
         if len(responders) != len(set(data.responder_ids)):
             raise ServiceError("A responder is not a user of this agency.", field="responders")
         detail.responders.set(responders)
@@ -271,7 +278,7 @@ def check_update(*, actor: User, check: WellnessCheck, data: CheckInput) -> Well
 
 
 def _drop_identity(check: WellnessCheck) -> None:
-    """Remove the identifying part of a check (detail row; the person if no other check has them)."""
+    """Remove the identifying part of a check (the detail row; the person if now orphaned)."""
     detail = CheckDetail.objects.filter(check_record=check).first()
     if detail is None:
         return
@@ -382,12 +389,17 @@ def follow_up_create(
     if not task.strip():
         raise ServiceError("Say what is to be done.", field="task")
     follow_up = FollowUp.objects.create(
-        check_record=check, assigned_to=assigned_to, due_on=due_on, task=task.strip(),
+        check_record=check,
+        assigned_to=assigned_to,
+        due_on=due_on,
+        task=task.strip(),
         created_by=actor,
     )
     rollups_mark_dirty(agency_id=check.agency_id, day=check.received_at)
     audit_record(
-        actor=actor, event_type=EventType.FOLLOW_UP_CREATED, target=check,
+        actor=actor,
+        event_type=EventType.FOLLOW_UP_CREATED,
+        target=check,
         details={"follow_up": follow_up.pk, "assigned_to": assigned_to.pk, "due_on": str(due_on)},
     )
     return follow_up
@@ -405,7 +417,9 @@ def follow_up_complete(*, actor: User, follow_up: FollowUp, result: str) -> Foll
         agency_id=follow_up.check_record.agency_id, day=follow_up.check_record.received_at
     )
     audit_record(
-        actor=actor, event_type=EventType.FOLLOW_UP_COMPLETED, target=follow_up.check_record,
+        actor=actor,
+        event_type=EventType.FOLLOW_UP_COMPLETED,
+        target=follow_up.check_record,
         details={"follow_up": follow_up.pk},
     )
     return follow_up
@@ -415,7 +429,9 @@ def follow_up_complete(*, actor: User, follow_up: FollowUp, result: str) -> Foll
 def check_outcome_review(*, actor: User, check: WellnessCheck, result: str) -> WellnessCheck:
     """Record whether the help worked: successful, further action needed, or unknown."""
     check = WellnessCheck.objects.select_for_update().get(pk=check.pk)
-    code = resolve_codes(check.agency, CodeCategory.OUTCOME_REVIEW, [result], field="outcome_review")
+    code = resolve_codes(
+        check.agency, CodeCategory.OUTCOME_REVIEW, [result], field="outcome_review"
+    )
     if not code:
         raise ServiceError("Choose a result.", field="outcome_review")
     old = check.outcome_review.code if check.outcome_review else None
@@ -424,7 +440,9 @@ def check_outcome_review(*, actor: User, check: WellnessCheck, result: str) -> W
     check.save(update_fields=["outcome_review", "outcome_reviewed_at", "updated_at"])
     rollups_mark_dirty(agency_id=check.agency_id, day=check.received_at)
     audit_record(
-        actor=actor, event_type=EventType.OUTCOME_REVIEWED, target=check,
+        actor=actor,
+        event_type=EventType.OUTCOME_REVIEWED,
+        target=check,
         changes={"outcome_review": {"from": old, "to": code[0].code}},
     )
     return check

@@ -14,7 +14,7 @@ from django.utils import timezone
 from wellcheck.accounts.models import Agency, RecordPolicy, Unit, UnitKind, User
 from wellcheck.accounts.permissions import Role
 
-PASSWORD = "correct-horse-battery-staple-42"
+PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105  (test personas only)
 
 
 @dataclass
@@ -36,11 +36,7 @@ class World:
     other_agency_officer: User
 
     def personas(self) -> dict[str, User]:
-        return {
-            name: value
-            for name, value in vars(self).items()
-            if isinstance(value, User)
-        }
+        return {name: value for name, value in vars(self).items() if isinstance(value, User)}
 
 
 def _user(agency: Agency, username: str, role: str, unit: Unit | None) -> User:
@@ -68,7 +64,9 @@ def ensure_shared_codes() -> None:
 def make_world(*, policy: str = RecordPolicy.FULL, slug: str = "testpd") -> World:
     ensure_shared_codes()
     agency = Agency.objects.create(name="Test Police Department", slug=slug, record_policy=policy)
-    district = Unit.objects.create(agency=agency, code="D1", name="District 1", kind=UnitKind.DISTRICT)
+    district = Unit.objects.create(
+        agency=agency, code="D1", name="District 1", kind=UnitKind.DISTRICT
+    )
     unit_a = Unit.objects.create(agency=agency, code="A", name="Beat A", parent=district)
     unit_b = Unit.objects.create(agency=agency, code="B", name="Beat B", parent=district)
     other = Agency.objects.create(name="Other PD", slug=f"{slug}-other")
