@@ -52,3 +52,20 @@ def test_consent_lapse_job_deidentifies_after_a_year(consent_world: World) -> No
     assert result["consent-lapse"].startswith("1 person")
     check.refresh_from_db()
     assert check.is_tally
+
+
+def test_every_daily_job_of_the_product_registers_and_runs(world: World) -> None:
+    """The scheduler finds each app's jobs module; each job runs and says what it did."""
+    check_create(
+        actor=world.officer_a,
+        data=CheckInput(unit_id=world.unit_a.pk, received_at=recent(), address="3 Job St"),
+    )
+    results = schedule.run_due_jobs()
+    assert {
+        "consent-lapse",
+        "retention-review",
+        "audit-unusual-access",
+        "audit-checkpoint",
+    } <= set(results)
+    assert not [name for name, outcome in results.items() if outcome.startswith("failed")]
+    assert results["audit-checkpoint"].startswith("checkpoint at tree size")
