@@ -6,8 +6,11 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest  # test-only module: never imported by the running app
 from django.db import connection
 
 from wellcheck.accounts.models import User
@@ -93,3 +96,33 @@ def pg_dump_bytes() -> bytes:
         conf["NAME"],
     ]
     return subprocess.run(cmd, check=True, capture_output=True, env=env, timeout=120).stdout  # noqa: S603
+
+
+# --- pytest fixtures: a fresh key set per test session (imported by the test folders' conftests)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Key files in a temporary directory for the whole session; caches reset around it."""
+    from django.conf import settings
+
+    key_dir = tmp_path_factory.mktemp("keys")
+    old = settings.WELLCHECK_KEY_DIR
+    settings.WELLCHECK_KEY_DIR = key_dir
+    reset_key_caches()
+    yield key_dir
+    settings.WELLCHECK_KEY_DIR = old
+    reset_key_caches()
+
+
+def reset_key_caches() -> None:
+    from wellcheck.crypto import blind, keyring, providers
+
+    providers.set_provider(None)
+    keyring.reset_caches()
+    blind.reset_caches()
+
+
+@pytest.fixture
+def key_dir(_session_keys: Path) -> Path:
+    return _session_keys
