@@ -19,6 +19,7 @@ from wellcheck.checks.services import (
     check_update,
 )
 from wellcheck.people.models import Person
+from wellcheck.testing.audit_asserts import assert_audited, assert_not_audited, audit_mark
 from wellcheck.testing.personas import World, recent
 
 
@@ -89,12 +90,20 @@ def test_officer_cannot_record_for_another_unit(world: World) -> None:
 
 def test_submit_review_return_resubmit_approve(world: World) -> None:
     check = check_create(actor=world.officer_a, data=full_input(world))
+    mark = audit_mark()
     check_submit(actor=world.officer_a, check=check)
+    assert_audited("check.submitted", target=check, actor=world.officer_a, after=mark, count=1)
+    mark = audit_mark()
     with pytest.raises(ValidationError):
         check_review(actor=world.supervisor_a, check=check, decision="returned", note="")
+    assert_not_audited("check.returned", after=mark)  # refused: nothing written
     check = check_review(
         actor=world.supervisor_a, check=check, decision="returned", note="Add referral"
     )
+    returned = assert_audited(
+        "check.returned", target=check, actor=world.supervisor_a, after=mark, count=1
+    )
+    assert "Add referral" not in str(returned.details)  # the note stays in its table
     assert check.state == CheckState.RETURNED
     check = check_update(
         actor=world.officer_a, check=check, data=full_input(world, referrals=("housing",))

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     # and MFA gate (ActorContextMiddleware), the CSP header, and axes' lockout responses (last).
     "django_otp.middleware.OTPMiddleware",
     "wellcheck.core.context.ActorContextMiddleware",
+    "wellcheck.accounts.middleware.DeniedAccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wellcheck.accounts.middleware.ContentSecurityPolicyMiddleware",

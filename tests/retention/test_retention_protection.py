@@ -20,6 +20,7 @@ from wellcheck.retention.protection import (
     record_unrestrict,
     record_unseal,
 )
+from wellcheck.testing.audit_asserts import assert_audited, audit_mark
 from wellcheck.testing.personas import World
 
 
@@ -68,7 +69,12 @@ def test_restrict_keeps_for_evidence_readable_with_a_reason(world: World) -> Non
     assert viewed.reason == "Disclosure to CPS" and "Evidence narrative" not in str(viewed.details)
     with pytest.raises(InvalidTransition, match="not sealed"):
         record_unseal(actor=world.records, check=check, reason="wrong mechanism")
+    mark = audit_mark()
     record_unrestrict(actor=world.records, check=check, reason="Case closed")
+    lifted = assert_audited(
+        "record.unrestricted", target=check, actor=world.records, after=mark, count=1
+    )
+    assert lifted.reason == "Case closed"
     assert CheckDetail.objects.get(pk=check.pk).narrative == "Evidence narrative"
     assert events(check.pk)[-3:] == [
         "record.restricted",

@@ -65,3 +65,43 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.WELLCHECK_CSP)
         return response
+
+
+class DeniedAccessAuditMiddleware:
+    """Audits refused and not-found answers to a signed-in actor as ``access.denied`` failures.
+
+    CJIS 5.4.1.1 asks for unsuccessful attempts to access a record to be logged. The door answers
+    404 for a record outside the actor's scope (never 403, which would confirm it exists), so
+    every 403 or 404 a signed-in actor receives is written, with the method, path and status:
+    probing for records shows in the trail and in the unusual-access report. The path holds
+    record ids only (the query string, which may hold a searched name, is never written).
+    Anonymous requests are not written: they are turned away before any record is looked up,
+    and writing them would let anyone fill the trail. API requests are seen here with the actor
+    DRF authenticated (DRF sets the user on the underlying request).
+    """
+
+    STATUSES = frozenset({403, 404})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code in self.STATUSES:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                if not request.path.startswith(settings.STATIC_URL):
+                    _audit_denied(request, user, response.status_code)
+        return response
+
+
+def _audit_denied(request: HttpRequest, user: object, status: int) -> None:
+    from wellcheck.audit.events import EventType
+    from wellcheck.audit.services import audit_record_failure
+
+    audit_record_failure(
+        actor=user,
+        event_type=EventType.ACCESS_DENIED,
+        component="api" if request.path.startswith("/api/") else "web",
+        details={"method": request.method or "", "path": request.path[:200], "status": status},
+    )

@@ -12,6 +12,9 @@ The rules, stated here and in docs/adr/0004-audit-chain.md (thresholds are the c
 ``break_glass``
     An actor used emergency access (event types in :data:`BREAK_THE_GLASS_EVENT_TYPES`) at least
     ``BREAK_GLASS_MAX`` times in the period.
+``refused``
+    An actor was refused (``access.denied``: a 403 or 404 answered to a signed-in actor, most
+    often a record outside their scope) at least ``REFUSED_MAX`` times in the period: probing.
 ``same_surname``
     An actor read a person whose surname sounds like the actor's own: the person's stored
     ``family_phonetic_key`` blind index is compared with the same index computed from the actor's
@@ -41,6 +44,7 @@ VOLUME_FACTOR = 3.0
 VOLUME_MIN_READS = 20
 VOLUME_MIN_PEERS = 2
 BREAK_GLASS_MAX = 3
+REFUSED_MAX = 10
 # Emergency-access event types. Matched by value, so a type named differently later is added here.
 BREAK_THE_GLASS_EVENT_TYPES: tuple[str, ...] = ("break_glass.opened",)
 READ_CATEGORIES = (Category.CONSULTATION, Category.DISCLOSURE)
@@ -54,6 +58,7 @@ RULES: dict[str, str] = {
     "outside_unit": "read a record of a unit outside the actor's own units",
     "break_glass": f"used emergency access {BREAK_GLASS_MAX} or more times",
     "same_surname": "read a person whose surname sounds like the actor's (blind index)",
+    "refused": f"refused access (403/404) {REFUSED_MAX} or more times",
 }
 
 
@@ -84,13 +89,14 @@ def find_unusual(*, agency_id: Any, start: dt.datetime, end: dt.datetime) -> lis
     glass = list(
         events.filter(event_type__in=BREAK_THE_GLASS_EVENT_TYPES).values_list("seq", "actor_id")
     )
-    actor_ids = {r[1] for r in reads} | {g[1] for g in glass}
+    refused = list(events.filter(event_type=EventType.ACCESS_DENIED).values_list("seq", "actor_id"))
+    actor_ids = {r[1] for r in reads} | {g[1] for g in glass} | {r[1] for r in refused}
     actors = {
         u.pk: u
         for u in User.objects.filter(pk__in=[a for a in actor_ids if a], agency_id=agency_id)
     }
     findings = _volume(reads, actors) + _outside_unit(reads, actors) + _break_glass(glass, actors)
-    return findings + _same_surname(reads, actors)
+    return findings + _same_surname(reads, actors) + _refused(refused, actors)
 
 
 def _volume(reads: list[Read], actors: dict[int, User]) -> list[dict[str, Any]]:
@@ -145,6 +151,17 @@ def _break_glass(glass: list[tuple[int, Any]], actors: dict[int, User]) -> list[
         _finding("break_glass", actors.get(a), a, f"{len(s)} emergency accesses", s)
         for a, s in uses.items()
         if len(s) >= BREAK_GLASS_MAX
+    ]
+
+
+def _refused(refused: list[tuple[int, Any]], actors: dict[int, User]) -> list[dict[str, Any]]:
+    attempts: dict[int, list[int]] = defaultdict(list)
+    for seq, actor_id in refused:
+        attempts[actor_id].append(seq)
+    return [
+        _finding("refused", actors.get(a), a, f"{len(s)} refused attempts", s)
+        for a, s in attempts.items()
+        if len(s) >= REFUSED_MAX
     ]
 
 

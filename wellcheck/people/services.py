@@ -124,6 +124,7 @@ def person_deidentify(*, actor: User | None, person: Person) -> int:
     """Turn every check of the person into a tally and delete the person. Returns checks changed."""
     from wellcheck.checks.models import CheckDetail, RecordMode, WellnessCheck
 
+    component = "job" if actor is None else "web"  # no actor: the daily consent sweep
     details = list(CheckDetail.objects.select_for_update().filter(person=person))
     check_ids = [d.check_record_id for d in details]
     for check in WellnessCheck.objects.select_for_update().filter(pk__in=check_ids):
@@ -135,6 +136,7 @@ def person_deidentify(*, actor: User | None, person: Person) -> int:
             event_type=EventType.CHECK_DEIDENTIFIED,
             target=check,
             agency_id=check.agency_id,
+            component=component,
         )
     CheckDetail.objects.filter(pk__in=check_ids).delete()
     person_id = person.pk
@@ -146,6 +148,7 @@ def person_deidentify(*, actor: User | None, person: Person) -> int:
         target_id=str(person_id),
         agency_id=person.agency_id,
         details={"checks": len(check_ids)},
+        component=component,
     )
     return len(check_ids)
 
