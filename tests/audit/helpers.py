@@ -9,15 +9,19 @@ from django.db import connection
 from django.utils import timezone
 
 from wellcheck.audit.canonical import GENESIS, canonical_bytes, chain_hash, row_values
-from wellcheck.audit.chain import chain_tail
+from wellcheck.audit.canonical_v2 import canonical_bytes_v2
+from wellcheck.audit.chain import chain_tail, event_hash
 from wellcheck.audit.models import AuditEvent
 from wellcheck.audit.triggers import triggers_bypassed
 
 EVENT_TYPES = ("check.viewed", "person.viewed", "check.created", "export", "audit.read")
 
 
-def build_chain(n: int, *, agency_id: uuid.UUID | None = None, batch: int = 5000) -> None:
-    """Append ``n`` chained events with bulk inserts (same canonical form as ``audit_record``)."""
+def build_chain(
+    n: int, *, agency_id: uuid.UUID | None = None, batch: int = 5000, version: int = 2
+) -> None:
+    """Append ``n`` chained events with bulk inserts, in canonical ``version`` (``audit_record``
+    writes version 2; version 1 is what events written before migration 0004 hold)."""
     seq, prev = chain_tail()
     start = timezone.now() - dt.timedelta(days=1)
     pending: list[AuditEvent] = []
@@ -41,11 +45,10 @@ def build_chain(n: int, *, agency_id: uuid.UUID | None = None, batch: int = 5000
             recipients=["Crisis team"] if i % 11 == 0 else [],
             changes={"state": {"from": "draft", "to": "submitted"}} if i % 7 == 0 else {},
             details={"n": i, "é": "ok"} if i % 5 == 0 else {},
-            canon_version=1,
+            canon_version=version,
             prev_hash=prev,
         )
-        values = {name: getattr(event, name) for name in _FIELDS}
-        event.row_hash = chain_hash(prev, canonical_bytes(row_values(values)))
+        event.row_hash = event_hash(event)
         prev = event.row_hash
         pending.append(event)
         if len(pending) >= batch:
@@ -93,8 +96,7 @@ def rewrite_with_hash(seq: int, reason: str) -> None:
     """Change an event and give it a fresh, self-consistent hash (a careful forger)."""
     event = AuditEvent.objects.get(seq=seq)
     event.reason = reason
-    values = {name: getattr(event, name) for name in _FIELDS}
-    new_hash = chain_hash(event.prev_hash, canonical_bytes(row_values(values)))
+    new_hash = event_hash(event)
     tamper(
         "UPDATE audit_auditevent SET reason = %s, row_hash = %s WHERE seq = %s",
         [reason, new_hash, seq],
@@ -107,7 +109,7 @@ __all__ = ["GENESIS", "build_chain", "rewrite_with_hash", "swap", "tamper"]
 _COPY_COLUMNS = (*_FIELDS, "canon_version", "prev_hash", "row_hash")
 
 
-def build_chain_fast(n: int) -> None:
+def build_chain_fast(n: int, *, version: int = 2) -> None:
     """Append ``n`` chained events with COPY (PostgreSQL) or executemany (SQLite)."""
     import json
 
@@ -136,13 +138,17 @@ def build_chain_fast(n: int) -> None:
             "changes": {"state": {"from": "draft", "to": "submitted"}} if i % 7 == 0 else {},
             "details": {"n": i} if i % 5 == 0 else {},
         }
-        row_hash = chain_hash(prev, canonical_bytes(row_values(values)))
+        if version == 2:
+            data = canonical_bytes_v2([values[name] for name in _FIELDS])
+        else:
+            data = canonical_bytes(row_values(values))
+        row_hash = chain_hash(prev, data)
         stored = dict(values)
         for name in ("recipients", "changes", "details"):
             stored[name] = json.dumps(values[name])
         if connection.vendor != "postgresql":
             stored["occurred_at"] = occurred.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        rows.append([*(stored[name] for name in _FIELDS), 1, prev, row_hash])
+        rows.append([*(stored[name] for name in _FIELDS), version, prev, row_hash])
         prev = row_hash
     columns = ", ".join(_COPY_COLUMNS)
     with connection.cursor() as cursor:

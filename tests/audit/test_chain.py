@@ -93,6 +93,7 @@ def test_app_code_cannot_update_through_the_orm(world: World) -> None:
 
 TOTAL = 15  # events in the chain
 SIGNED = 12  # a signed checkpoint covers events 1..12
+OLD = 4  # events 1..4 are in canonical version 1, the rest in version 2
 
 edits = st.one_of(
     st.tuples(
@@ -107,6 +108,7 @@ edits = st.one_of(
     ),
     st.tuples(st.just("rewrite"), st.integers(1, TOTAL - 1), st.just(0)),
     st.tuples(st.just("cut"), st.integers(0, SIGNED - 1), st.just(0)),
+    st.tuples(st.just("version"), st.integers(1, TOTAL), st.sampled_from(["flip", "unknown"])),
 )
 
 
@@ -141,6 +143,10 @@ def _apply(edit: tuple[str, int, object]) -> int:
     if kind == "rewrite":
         rewrite_with_hash(seq, "a forged reason")
         return seq
+    if kind == "version":  # 1 <-> 2, or a version that does not exist
+        new = "3 - canon_version" if arg == "flip" else "9"
+        tamper(f"UPDATE audit_auditevent SET canon_version = {new} WHERE seq = %s", [seq])  # noqa: S608
+        return seq
     assert kind == "cut"
     tamper("DELETE FROM audit_auditevent WHERE seq > %s", [seq])
     return seq + 1
@@ -156,7 +162,8 @@ def test_any_single_edit_is_detected_and_the_right_event_named(
     db: None, edit: tuple[str, int, object]
 ) -> None:
     if not AuditEvent.objects.exists():
-        build_chain(SIGNED)
+        build_chain(OLD, version=1)  # written before canonical version 2
+        build_chain(SIGNED - OLD)
         assert checkpoint_create() is not None
         build_chain(TOTAL - SIGNED)
     assert verify_chain().ok

@@ -78,14 +78,15 @@ def test_async_commit_only_for_a_read_event_in_its_own_transaction(settings: obj
     from django.db import transaction
 
     settings.WELLCHECK_AUDIT_ASYNC_READ_COMMIT = True  # type: ignore[attr-defined]
-    seen: list[str] = []
+    seen: list[bool] = []
 
     def spy(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        seen.append(sql)
+        if "wellcheck_audit_append" in sql:
+            seen.append(params[-1])  # the ``relaxed`` argument: synchronous_commit off
         return execute(sql, params, many, context)
 
     def relaxed() -> int:
-        return sum("synchronous_commit" in sql for sql in seen)
+        return sum(seen)
 
     with connection.execute_wrapper(spy):
         audit_record(actor=None, event_type=EventType.CHECK_VIEWED)  # a read, alone: relaxed
@@ -97,5 +98,17 @@ def test_async_commit_only_for_a_read_event_in_its_own_transaction(settings: obj
     settings.WELLCHECK_AUDIT_ASYNC_READ_COMMIT = False  # type: ignore[attr-defined]
     with connection.execute_wrapper(spy):
         audit_record(actor=None, event_type=EventType.CHECK_VIEWED)
-    assert relaxed() == 1
+    assert relaxed() == 1 and len(seen) == 4
+    # what ``relaxed`` does: synchronous_commit off for that transaction only
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT out_seq FROM wellcheck_audit_append(now(), 'web', 'check.viewed', "
+            "'consultation', NULL, 'system', NULL, 'success', '', '', '', '', '', "
+            "'[]', '{}', '{}', true)"
+        )
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
     assert verify_chain().ok

@@ -25,7 +25,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from wellcheck.audit.canonical import FIELDS_V1, GENESIS, VERSION, canonical_bytes, chain_hash
+from wellcheck.audit.canonical import FIELDS_V1, GENESIS, VERSION, chain_hash
+from wellcheck.audit.canonical_v2 import versioned_bytes
 from wellcheck.audit.chain import chain_tail, lock_chain
 from wellcheck.audit.checkpoints import checkpoint_create
 from wellcheck.audit.events import EventType
@@ -151,7 +152,7 @@ def _write(
             if seq != expected or values[18] != prev:
                 raise ArchiveError(f"chain broken at event {expected}: run `audit verify`")
             row = _row(values)
-            if chain_hash(prev, canonical_bytes(_canonical_values(row))) != row["row_hash"]:
+            if chain_hash(prev, _canonical(row)) != row["row_hash"]:
                 raise ArchiveError(f"event {seq} does not match its hash: run `audit verify`")
             put(row)
             frontier.append(bytes.fromhex(row["row_hash"]))
@@ -175,8 +176,8 @@ def _row(values: list[Any]) -> dict[str, Any]:
     return row
 
 
-def _canonical_values(row: dict[str, Any]) -> list[Any]:
-    return [row[name] for name in FIELDS_V1]
+def _canonical(row: dict[str, Any]) -> bytes:
+    return versioned_bytes(row.get("canon_version", VERSION), [row[name] for name in FIELDS_V1])
 
 
 def _lines(path: Path) -> Iterator[dict[str, Any]]:
@@ -205,7 +206,11 @@ def verify_archive(path: Path, *, verifier: tuple[str, Any] | None = None) -> Re
         if seq != expected:
             report.problem = Problem(expected, "missing", f"event {expected} is missing")
             return report
-        if chain_hash(row["prev_hash"], canonical_bytes(_canonical_values(row))) != row["row_hash"]:
+        try:
+            digest = chain_hash(row["prev_hash"], _canonical(row))
+        except ValueError:  # unknown version, a value that cannot be serialised, bad hex
+            digest = ""
+        if digest != row["row_hash"]:
             report.problem = Problem(seq, "altered", f"event {seq} does not match its hash")
             return report
         if row["prev_hash"] != prev:

@@ -12,8 +12,10 @@ deadlock detector aborts one of them. Services lock their rows first and audit l
 
 from __future__ import annotations
 
+import json
 import logging
 import unicodedata
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,6 +29,7 @@ from wellcheck.audit.canonical import (
     clean_json,
     row_values,
 )
+from wellcheck.audit.canonical_v2 import VERSION_2, canonical_bytes_v2
 from wellcheck.audit.events import Category
 from wellcheck.audit.models import AuditArchive, AuditEvent
 
@@ -79,8 +82,13 @@ def chain_tail(*, lock: bool = False) -> tuple[int, str]:
 
 def event_hash(event: AuditEvent) -> str:
     """The chained hash of an (unsaved or saved) event from its own column values."""
-    values = row_values({name: getattr(event, name) for name in FIELDS_V1})
-    return chain_hash(event.prev_hash, canonical_bytes(values))
+    values = [getattr(event, name) for name in FIELDS_V1]
+    if event.canon_version == VERSION_2:
+        return chain_hash(event.prev_hash, canonical_bytes_v2(values))
+    if event.canon_version == VERSION:
+        named = dict(zip(FIELDS_V1, values, strict=True))
+        return chain_hash(event.prev_hash, canonical_bytes(row_values(named)))
+    raise ValueError(f"unknown canonical version {event.canon_version}")
 
 
 def _clean(event: AuditEvent) -> None:
@@ -92,25 +100,66 @@ def _clean(event: AuditEvent) -> None:
     event.details = clean_json(dict(event.details or {}))
 
 
+_APPEND_SQL = (
+    "SELECT out_id, out_seq, out_prev, out_hash FROM wellcheck_audit_append("
+    "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s)"
+)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def append_event(event: AuditEvent) -> AuditEvent:
-    """Give ``event`` its place in the chain and insert it. Joins the caller's transaction."""
+    """Give ``event`` its place in the chain and insert it. Joins the caller's transaction.
+
+    PostgreSQL: one statement (``wellcheck_audit_append``, migration 0004) takes the append lock,
+    reads the tail, hashes the event (canonical version 2) and inserts it. Outside a transaction
+    that statement is its own transaction: one round trip, commit included. SQLite: hashed here.
+    """
     _clean(event)
-    own_transaction = not connection.in_atomic_block
-    # No savepoint: if the insert fails, the caller's transaction fails with it.
-    with transaction.atomic(savepoint=False):
-        if own_transaction and _async_commit_allowed(event):
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        seq, prev = chain_tail(lock=True)
-        event.seq = seq + 1
-        event.prev_hash = prev
-        event.canon_version = VERSION
-        event.row_hash = event_hash(event)
-        event.save(force_insert=True)
-        every = int(getattr(settings, "WELLCHECK_AUDIT_CHECKPOINT_EVERY", 0) or 0)
-        if every and event.seq % every == 0:
-            transaction.on_commit(_enqueue_checkpoint)
+    event.canon_version = VERSION_2
+    if connection.vendor == "postgresql":
+        _append_postgresql(event)
+    else:
+        with transaction.atomic(savepoint=False):
+            seq, prev = chain_tail(lock=True)
+            event.seq = seq + 1
+            event.prev_hash = prev
+            event.row_hash = event_hash(event)
+            event.save(force_insert=True)
+    every = int(getattr(settings, "WELLCHECK_AUDIT_CHECKPOINT_EVERY", 0) or 0)
+    if every and event.seq % every == 0:
+        transaction.on_commit(_enqueue_checkpoint)
     return event
+
+
+def _append_postgresql(event: AuditEvent) -> None:
+    relaxed = not connection.in_atomic_block and _async_commit_allowed(event)
+    params: list[Any] = [
+        event.occurred_at,
+        event.component,
+        event.event_type,
+        event.category,
+        event.actor_id,
+        event.actor_name,
+        event.agency_id,
+        event.outcome,
+        event.request_id,
+        event.client_ip,
+        event.target_type,
+        event.target_id,
+        event.reason,
+        _dumps(event.recipients),
+        _dumps(event.changes),
+        _dumps(event.details),
+        relaxed,
+    ]
+    # No savepoint and no transaction of our own: inside the caller's transaction the event
+    # commits or rolls back with it; outside, the statement is its own (autocommit) transaction.
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, params)
+        row = cursor.fetchone()
+    event.id, event.seq, event.prev_hash, event.row_hash = row
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def _async_commit_allowed(event: AuditEvent) -> bool:

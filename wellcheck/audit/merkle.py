@@ -12,7 +12,7 @@ with a checkpoint or an archive lets the tree grow without the earlier leaves.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -55,6 +55,30 @@ class Frontier:
     def append(self, data: bytes) -> None:
         self.append_leaf_hash(leaf_hash(data))
 
+    def append_subtree(self, node: bytes, width: int) -> None:
+        """Add the root of a perfect subtree of ``width`` leaves that starts at ``size``
+        (``width`` a power of two no larger than the lowest set bit of ``size``)."""
+        if width & (width - 1) or (self.size and width > self.size & -self.size):
+            raise ValueError(f"a subtree of {width} leaves cannot start at leaf {self.size}")
+        nodes = self._nodes
+        size = width
+        while nodes and nodes[-1][1] == width:
+            left, _ = nodes.pop()
+            node = node_hash(left, node)
+            width *= 2
+        nodes.append((node, width))
+        self.size += size
+
+    def extend_leaf_hashes(self, leaves: Sequence[bytes]) -> None:
+        """Append many leaf hashes at once: whole aligned subtrees are hashed level by level
+        (one list comprehension per level) instead of leaf by leaf. Same tree, faster."""
+        done, count = 0, len(leaves)
+        while done < count:
+            low = self.size & -self.size or 1 << 62
+            width = min(low, 1 << ((count - done).bit_length() - 1))
+            self.append_subtree(subtree_root(leaves[done : done + width]), width)
+            done += width
+
     def root(self) -> bytes:
         if not self._nodes:
             return EMPTY_ROOT
@@ -78,6 +102,16 @@ class Frontier:
         twin.size = self.size
         twin._nodes = list(self._nodes)
         return twin
+
+
+def subtree_root(leaves: Sequence[bytes]) -> bytes:
+    """Root of the perfect subtree over ``leaves`` (leaf hashes; a power of two of them)."""
+    nodes = list(leaves)
+    sha = hashlib.sha256
+    while len(nodes) > 1:
+        pairs = iter(nodes)
+        nodes = [sha(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)]
+    return nodes[0]
 
 
 def merkle_root(leaves: Iterable[bytes]) -> bytes:
