@@ -7,6 +7,8 @@ import base64
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from wellcheck.audit.models import AuditEvent
 from wellcheck.crypto import blind, keyring
@@ -122,3 +124,34 @@ def test_split_name() -> None:
     assert split_name("Smith, John") == ("John", "Smith")
     assert split_name("Mary Ann Smith") == ("Mary Ann", "Smith")
     assert split_name("Smith") == ("", "Smith")
+
+
+def test_candidates_bring_their_data_keys_in_the_search_query(
+    world: World, people: dict[str, Person]
+) -> None:
+    """No second round trip for the keys: the search query returns each candidate's wrapped data
+    key, which is unwrapped (checked against its KEK) before the values are decrypted."""
+    keyring.reset_caches()
+    with CaptureQueriesContext(connection) as queries:
+        found = person_search(actor=world.supervisor_a, name="Jon Smyth")
+    assert len(found) == 2
+    key_reads = [q["sql"] for q in queries.captured_queries if "crypto_datakey" in q["sql"]]
+    assert len(key_reads) == 1 and "people_person" in key_reads[0]
+
+
+def test_a_value_under_another_key_is_still_read(world: World, people: dict[str, Person]) -> None:
+    """A field re-encrypted under a newer key than the one the search query brought along (a
+    rotation half done) is fetched with its own key."""
+    john = people["John Smith 1980"]
+    old = Person.objects.get(pk=john.pk).__dict__["family_name"].key_id
+    new = keyring.new_active_key(f"person:{john.pk}")
+    person = Person.objects.get(pk=john.pk)
+    person.given_name = "John"
+    person.save(update_fields=["given_name"])  # re-encrypts this one field under the new key
+    assert Person.objects.get(pk=john.pk).__dict__["given_name"].key_id == new
+    assert Person.objects.get(pk=john.pk).__dict__["family_name"].key_id == old
+    keyring.reset_caches()
+    with CaptureQueriesContext(connection) as queries:
+        found = person_search(actor=world.supervisor_a, name="Jon Smyth", birth_year=1980)
+    assert names(found) == [("John", "Smith", 1980)]
+    assert sum("crypto_datakey" in q["sql"] for q in queries.captured_queries) == 2

@@ -65,17 +65,26 @@ def normalise_name(text: str) -> str:
 
 def phonetic(text: str) -> str:
     """Metaphone of each word of a normalised name, joined by spaces."""
-    words = normalise_name(text).split()
-    return " ".join(jellyfish.metaphone(w) for w in words if w)
+    return phonetic_of_normalised(normalise_name(text))
+
+
+def phonetic_of_normalised(normalised: str) -> str:
+    """:func:`phonetic` of a value already passed through :func:`normalise_name`."""
+    return " ".join(jellyfish.metaphone(w) for w in normalised.split())
 
 
 def name_values(given: str, family: str) -> dict[str, str]:
     """The normalised and phonetic forms a person's name is indexed (and re-checked) by."""
-    g, f = normalise_name(given), normalise_name(family)
+    return name_values_of_normalised(normalise_name(given), normalise_name(family))
+
+
+def name_values_of_normalised(g: str, f: str) -> dict[str, str]:
+    """:func:`name_values` of a given and family name already normalised."""
+    fp = phonetic_of_normalised(f)
     return {
         "name": f"{f}|{g}" if (f or g) else "",
-        "name_phonetic": f"{phonetic(f)}|{phonetic(g)}" if (f or g) else "",
-        "family_phonetic": phonetic(f),
+        "name_phonetic": f"{fp}|{phonetic_of_normalised(g)}" if (f or g) else "",
+        "family_phonetic": fp,
     }
 
 

@@ -54,10 +54,27 @@ def _decode(kek_id: str, text: str) -> bytes:
 
 
 class FileKeyProvider:
-    """Keys as files in one directory (mode 0700), each file 0600, created on first use."""
+    """Keys as files in one directory (mode 0700), each file 0600, created on first use.
+
+    A key's bytes are remembered with the file's identity (inode, size, modification time), so a
+    read costs one ``stat`` instead of open, read and decode; a removed or replaced file is seen
+    at the next read (a missing file still fails loudly).
+    """
 
     def __init__(self, directory: Path) -> None:
         self.dir = Path(directory)
+        self._read: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+
+    def _load(self, kek_id: str, path: Path) -> bytes:
+        """The key in ``path``; FileNotFoundError when it is gone."""
+        st = os.stat(path)
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        hit = self._read.get(kek_id)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        key = _decode(kek_id, path.read_text())
+        self._read[kek_id] = (stamp, key)
+        return key
 
     def _path(self, kek_id: str) -> Path:
         if not kek_id or "/" in kek_id or kek_id.startswith("."):
@@ -72,12 +89,13 @@ class FileKeyProvider:
 
     def kek(self, kek_id: str) -> bytes:
         path = self._path(kek_id)
-        if not path.exists():
+        try:
+            return self._load(kek_id, path)
+        except FileNotFoundError:
             raise KeyMissing(
                 f"Key-encryption key {kek_id} is missing: expected the file {path}. Restore it "
                 "from the key backup; data wrapped by it cannot be read without it."
-            )
-        return _decode(kek_id, path.read_text())
+            ) from None
 
     def current_kek_id(self) -> str:
         pointer = self.dir / "CURRENT"
@@ -122,6 +140,7 @@ class FileKeyProvider:
                 fh.flush()
                 os.fsync(fh.fileno())
             path.unlink()
+        self._read.pop(kek_id, None)
 
     def index_root_key(self) -> bytes:
         path = self._path(INDEX_KEY_ID)

@@ -19,12 +19,18 @@ from wellcheck.accounts.permissions import Action
 from wellcheck.audit.events import EventType
 from wellcheck.audit.services import audit_record
 from wellcheck.crypto import keyring
-from wellcheck.crypto.blind import blind, name_values, normalise_name, phonetic
+from wellcheck.crypto.blind import (
+    blind,
+    name_values,
+    name_values_of_normalised,
+    normalise_name,
+)
 from wellcheck.crypto.fields import Sealed
 from wellcheck.people.models import Person
 
 MAX_CANDIDATES = 500
 ENCRYPTED = ("given_name", "family_name", "date_of_birth")
+_KEY = "wellcheck_data_key"  # annotation: the candidate's wrapped data key, same query
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ def split_name(text: str) -> tuple[str, str]:
 
 
 def _prefetch_keys(people: list[Person]) -> None:
+    """Unwrap the candidates' data keys: those the search query brought along, then (one query)
+    any other key a value names (e.g. a field not yet re-encrypted after a rotation)."""
+    keyring.remember_rows(p.__dict__.pop(_KEY, None) for p in people)
     ids = set()
     for p in people:
         for name in ENCRYPTED:
@@ -82,7 +91,10 @@ def person_search(
         wanted &= Q(birth_year_key=blind("person.birth_year", str(birth_year)))
     candidates = list(
         Person.objects.restrict(actor, Action.PERSON_VIEW)
-        .filter(wanted).distinct().order_by("pk")[:MAX_CANDIDATES]
+        .filter(wanted)
+        .distinct()
+        .annotate(**{_KEY: keyring.key_column(Person, *ENCRYPTED)})
+        .order_by("pk")[:MAX_CANDIDATES]
     )
     _prefetch_keys(candidates)
     matches = []
@@ -115,20 +127,24 @@ def _recheck(
     birth_year: int | None,
 ) -> PersonMatch | None:
     """Decrypt and compare with the query itself; drops false positives of truncated indexes."""
-    values = name_values(person.given_name, person.family_name)
-    dob = person.date_of_birth
-    if birth_date and dob != birth_date:
-        return None
-    if birth_year and not birth_date and (dob is None or dob.year != birth_year):
-        return None
+    if birth_date or birth_year:
+        dob = person.date_of_birth
+        if birth_date and dob != birth_date:
+            return None
+        if birth_year and not birth_date and (dob is None or dob.year != birth_year):
+            return None
+    p_given, p_family = normalise_name(person.given_name), normalise_name(person.family_name)
+    values = name_values_of_normalised(p_given, p_family)
     exact_name = bool(q_family) and values["name"] == query["name"]
     if q_family and q_given:
         if not exact_name and values["name_phonetic"] != query["name_phonetic"]:
             return None
-    elif q_family and phonetic(person.family_name) != query["family_phonetic"]:
+    elif q_family and values["family_phonetic"] != query["family_phonetic"]:
         return None
     full_q = f"{q_given} {q_family}".strip()
-    full_p = f"{normalise_name(person.given_name)} {normalise_name(person.family_name)}".strip()
+    full_p = f"{p_given} {p_family}".strip()
     score = jellyfish.jaro_winkler_similarity(full_q, full_p) if full_q else 1.0
-    exact = (exact_name or not q_family) and (birth_date is None or dob == birth_date)
+    exact = (exact_name or not q_family) and (
+        birth_date is None or person.date_of_birth == birth_date
+    )
     return PersonMatch(person=person, score=round(score, 4), exact=exact)
