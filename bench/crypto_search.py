@@ -293,6 +293,7 @@ def main() -> None:
     from wellcheck.accounts.models import User
     from wellcheck.audit.events import EventType
     from wellcheck.audit.services import audit_record
+    from wellcheck.crypto import keyring
     from wellcheck.crypto.blind import blind, name_values
     from wellcheck.people import selectors
     from wellcheck.people.models import Person
@@ -334,6 +335,7 @@ def main() -> None:
 
     selectors.audit_record = timed_audit  # type: ignore[assignment]
     for label, with_year in (("name", False), ("name+birth_year", True)):
+        keyring.reset_caches()  # each pass starts with no unwrapped data key in memory
         lat, rest, base, found, cands = [], [], [], 0, []
         for i, (given, family, dob) in enumerate(queries):
             q = f"{misspell(given, rng)} {misspell(family, rng)}"

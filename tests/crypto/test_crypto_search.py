@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
+import unicodedata
 
+import hypothesis
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import strategies as st
 
 from wellcheck.audit.models import AuditEvent
 from wellcheck.crypto import blind, keyring
@@ -155,3 +159,13 @@ def test_a_value_under_another_key_is_still_read(world: World, people: dict[str,
         found = person_search(actor=world.supervisor_a, name="Jon Smyth", birth_year=1980)
     assert names(found) == [("John", "Smith", 1980)]
     assert sum("crypto_datakey" in q["sql"] for q in queries.captured_queries) == 2
+
+
+@hypothesis.given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_ascii_fast_path_normalises_as_the_unicode_path(text: str) -> None:
+    """Blind indexes depend on the exact normalised form: the ASCII shortcut must not change it."""
+    full = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+    full = "".join(c for c in full if not unicodedata.combining(c)).casefold()
+    full = full.replace("'", "").replace("-", " ")
+    full = " ".join(re.sub(r"[^a-z\s]", " ", full).split())
+    assert blind.normalise_name(text) == full

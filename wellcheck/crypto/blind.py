@@ -56,8 +56,12 @@ def blind(index: str, value: str) -> str:
 
 def normalise_name(text: str) -> str:
     """NFKC, no accents, casefolded, no punctuation or extra spaces: "O'Brien" -> "obrien"."""
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text or ""))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text or ""
+    if text.isascii():  # ASCII is unchanged by NFKC/NFKD, has no combining marks: same result
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace("'", "").replace("\u2019", "").replace("-", " ")
     text = _NON_LETTER.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
