@@ -1,24 +1,26 @@
-"""Canonical bytes of an audit event, format version 2: what PostgreSQL prints, byte for byte.
+"""Canonical bytes of an audit event, format version 2: what PostgreSQL builds, byte for byte.
 
 Version 1 (``canonical.py``) is a JSON array with Python's sorted keys; PostgreSQL cannot build
-it cheaply, so verification had to fetch and re-serialise every row in Python. Version 2 is the
-same fields in the same order, written so that one SQL expression
-(``wellcheck_audit_canonical_v2(...)``, migration 0004) and this module give identical bytes:
+it cheaply, so verification had to fetch and re-serialise every row in Python. Version 2 holds
+the same fields in the same order, in a form that one cheap SQL expression
+(``wellcheck_audit_canonical_v2(...)``, migration 0004: ``concat_ws`` over the columns, no
+escaping, no per-character work) and this module build identically:
 
-* a JSON array ``[2,seq,time,component,...,recipients,changes,details]``, top-level separators
-  ``,`` without spaces;
-* strings quoted as JSON (``"`` ``\\`` and control characters escaped, ``\\b \\f \\n \\r \\t``
-  by name, others as ``\\u00xx``; everything else as is: PostgreSQL's ``to_json(text)`` and
-  Python's ``json`` with ``ensure_ascii=False`` escape exactly the same characters);
-* integers in decimal, ``null`` for a missing value;
-* the time in UTC with microseconds and a four-digit year (``2026-01-02T03:04:05.000006Z``);
-* the three JSON columns as PostgreSQL prints a ``jsonb`` value (``jsonb::text``): object keys
-  ordered by byte length, then bytes; ``", "`` and ``": "`` separators;
-* UTF-8, with no normalisation at hashing time: the stored text is hashed as stored (strings are
+* the elements joined by ``;``: the version ``2``, then each field of ``canonical.FIELDS_V1``;
+* ``seq`` and ``actor_id`` in decimal; ``~`` for a missing value;
+* the time as 16 lowercase hex digits: the signed 64-bit count of microseconds since
+  2000-01-01 00:00 UTC, big-endian (PostgreSQL's own timestamp, ``timestamptz_send``);
+* the agency as the UUID's lowercase text;
+* every text field as two elements, its UTF-8 length in bytes and its bytes (a missing text is
+  the single element ``-1``): length-prefixed, so a ``;`` inside a value is harmless;
+* the three JSON columns as PostgreSQL prints a ``jsonb`` value (``jsonb::text``: object keys
+  ordered by byte length, then bytes; ``", "`` and ``": "`` separators; JSON string escapes),
+  each a complete JSON value, so it ends where its text ends;
+* UTF-8, no normalisation at hashing time: the stored text is hashed as stored (strings are
   NFC-normalised when written, as in version 1).
 
 ``row_hash = SHA-256(prev_hash bytes || canonical bytes)`` as in version 1; the version number
-is the first element, so changing an event's ``canon_version`` changes its bytes. A property test
+comes first, so changing an event's ``canon_version`` changes what is hashed. A property test
 (``tests/audit/test_canonical_v2.py``) holds the SQL function and this module to the same bytes.
 """
 
@@ -40,17 +42,31 @@ _loads = json.loads
 _UTC = dt.UTC
 
 
-def time_text(value: dt.datetime | str | None) -> str | None:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (four-digit year, as ``to_char`` writes it).
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
-    A naive value (SQLite) is already UTC; text is parsed first (``fromisoformat``).
-    """
-    if value is None:
-        return None
+
+def _as_datetime(value: dt.datetime | str) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
-    if value.tzinfo is not None:
-        value = value.astimezone(_UTC)
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=_UTC)
+    return value
+
+
+def time_hex(value: dt.datetime | str | None) -> str:
+    """Microseconds since 2000-01-01 UTC as 16 hex digits (``~`` when missing)."""
+    if value is None:
+        return "~"
+    micros = (_as_datetime(value) - _PG_EPOCH) // _MICROSECOND
+    return micros.to_bytes(8, "big", signed=True).hex()
+
+
+def time_text(value: dt.datetime | str | None) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC with a four-digit year (for people, not hashed)."""
+    if value is None:
+        return None
+    value = _as_datetime(value).astimezone(_UTC)
     return (
         f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:"
         f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z"
@@ -102,17 +118,24 @@ def _json_column(value: Any) -> str:
     return jsonb_text(value)
 
 
-def _text(value: Any) -> str:
+def _json_or_missing(value: Any) -> str:
+    return "~" if value is None else _json_column(value)
+
+
+def _text(parts: list[str], value: Any) -> None:
+    """A text field: its UTF-8 length and its bytes, two elements (``-1`` alone when missing)."""
     if value is None:
-        return "null"
-    if value.__class__ is str:
-        return _quote(value)
-    raise CanonicalError(f"audit event text field is {type(value).__name__}, not str")
+        parts.append("-1")
+        return
+    if value.__class__ is not str:
+        raise CanonicalError(f"audit event text field is {type(value).__name__}, not str")
+    parts.append(str(len(value) if value.isascii() else len(value.encode("utf-8"))))
+    parts.append(value)
 
 
 def _integer(value: Any) -> str:
     if value is None:
-        return "null"
+        return "~"
     if isinstance(value, int) and not isinstance(value, bool):
         return int.__repr__(int(value))
     raise CanonicalError(f"audit event number field is {type(value).__name__}, not int")
@@ -120,9 +143,9 @@ def _integer(value: Any) -> str:
 
 def _uuid(value: Any) -> str:
     if value is None:
-        return "null"
+        return "~"
     text = value if isinstance(value, str) and len(value) == 36 else str(uuid.UUID(str(value)))
-    return f'"{text.lower()}"'
+    return text.lower()
 
 
 def canonical_bytes_v2(values: Sequence[Any]) -> bytes:
@@ -151,31 +174,20 @@ def canonical_bytes_v2(values: Sequence[Any]) -> bytes:
         details,
     ) = values
     try:
-        when = time_text(occurred_at)
-        text = ",".join(
-            (
-                "[2",
-                _integer(seq),
-                "null" if when is None else f'"{when}"',
-                _text(component),
-                _text(event_type),
-                _text(category),
-                _integer(actor_id),
-                _text(actor_name),
-                _uuid(agency_id),
-                _text(outcome),
-                _text(request_id),
-                _text(client_ip),
-                _text(target_type),
-                _text(target_id),
-                _text(reason),
-                _json_column(recipients),
-                _json_column(changes),
-                _json_column(details),
-            )
-        )
-        return (text + "]").encode("utf-8")
-    except (TypeError, ValueError) as exc:
+        parts = ["2", _integer(seq), time_hex(occurred_at)]
+        _text(parts, component)
+        _text(parts, event_type)
+        _text(parts, category)
+        parts.append(_integer(actor_id))
+        _text(parts, actor_name)
+        parts.append(_uuid(agency_id))
+        for value in (outcome, request_id, client_ip, target_type, target_id, reason):
+            _text(parts, value)
+        parts.append(_json_or_missing(recipients))
+        parts.append(_json_or_missing(changes))
+        parts.append(_json_or_missing(details))
+        return ";".join(parts).encode("utf-8")
+    except (TypeError, ValueError, OverflowError) as exc:
         raise CanonicalError(f"audit event cannot be serialised canonically: {exc}") from exc
 
 

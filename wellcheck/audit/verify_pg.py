@@ -4,28 +4,31 @@
 database is PostgreSQL. The checks and the event they name are exactly those of the Python walk
 (``verify._walk``); only where they run differs:
 
-* one statement finds the first event, in ``seq`` order, whose ``seq`` does not follow the one
-  before it (**missing**), whose canonical version is unknown (**version**), whose version 2 hash
-  recomputed in SQL (``sha256(prev_hash bytes || wellcheck_audit_canonical_v2(...))``) differs
-  from its ``row_hash`` (**altered**), or whose ``prev_hash`` is not the previous event's
-  ``row_hash`` (**rewritten**). It reads the table once, in ``seq`` order, and stops at the first
-  hit;
+* one ordered pass (``LINKS``) finds the first event, in ``seq`` order, whose ``seq`` does not
+  follow the one before it (**missing**), whose canonical version is unknown (**version**), or
+  whose ``prev_hash`` is not the previous event's ``row_hash`` (**rewritten**);
+* one statement (``HASHES``, which PostgreSQL may split over parallel workers) re-hashes every
+  version 2 event in SQL, ``sha256(prev_hash bytes || wellcheck_audit_canonical_v2(...))``, and
+  returns the first whose hash differs from its ``row_hash`` (**altered**);
 * events still in canonical version 1 (written before migration 0004; a partial index finds
   them) are re-hashed in Python, as before;
-* the Merkle leaves (``SHA-256(0x00 || row_hash)``) come from the database in one value per
-  million events, and the RFC 6962 tree is built in Python, level by level, while the database
-  runs the statement above on the same connection (a second thread waits for it).
+* the Merkle leaves are the raw ``row_hash`` bytes, fetched as one value per million events;
+  the RFC 6962 tree is built in Python, level by level, while the database runs ``HASHES`` on the
+  same connection (a second thread waits for it).
 
-Only the events up to the largest ``seq`` seen when verification started are checked; events
-appended meanwhile are left to the next run.
+The first problem in ``seq`` order wins, with the Python walk's order inside one event (missing,
+version, altered, rewritten, then the checkpoint at that size). Only events up to the largest
+``seq`` seen when verification started are checked; later appends are left to the next run.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from hashlib import sha256
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 
 from wellcheck.audit.canonical import VERSION, canonical_bytes_from_db, chain_hash
@@ -39,32 +42,44 @@ _V2_ARGS = (
     "outcome, request_id, client_ip, target_type, target_id, reason, recipients, changes, details"
 )
 
-FIRST_FAILURE = f"""
-SELECT seq, canon_version, prev_hash, row_hash, before_seq, computed FROM (
-    SELECT seq, canon_version, prev_hash, row_hash,
+LINKS = f"""
+SELECT min(seq) FROM (
+    SELECT seq, canon_version, prev_hash,
            lag(seq) OVER w AS before_seq,
-           lag(row_hash) OVER w AS before_hash,
-           CASE WHEN canon_version = {VERSION_2} THEN encode(sha256(
-               decode(prev_hash, 'hex') || wellcheck_audit_canonical_v2({_V2_ARGS})), 'hex')
-           END AS computed
+           lag(row_hash) OVER w AS before_hash
     FROM audit_auditevent
     WHERE seq >= %(start)s AND seq <= %(end)s
     WINDOW w AS (ORDER BY seq)
-) AS checked
+) AS ordered
 WHERE seq <> coalesce(before_seq, %(start)s - 1) + 1
    OR canon_version NOT IN ({VERSION}, {VERSION_2})
-   OR (canon_version = {VERSION_2} AND computed IS DISTINCT FROM row_hash)
    OR prev_hash IS DISTINCT FROM coalesce(before_hash, %(prev)s)
-ORDER BY seq
-LIMIT 1
-"""  # noqa: S608 - no user input: constants only
+"""  # noqa: S608 - constants only
+
+HASHES = f"""
+SELECT min(seq) FILTER (WHERE sha256(decode(prev_hash, 'hex')
+                                     || wellcheck_audit_canonical_v2({_V2_ARGS}))
+                              IS DISTINCT FROM decode(row_hash, 'hex'))
+FROM audit_auditevent
+WHERE canon_version = {VERSION_2} AND seq >= %(start)s AND seq <= %(end)s
+"""  # noqa: S608 - constants only
+
+# the row that failed the ordered pass, and the one before it
+AROUND = """
+SELECT seq, canon_version, prev_hash,
+       (SELECT max(seq) FROM audit_auditevent b WHERE b.seq < e.seq AND b.seq >= %s)
+FROM audit_auditevent e WHERE seq = %s
+"""
 
 LEAVES = """
 SELECT string_agg(leaf, ''::bytea) FROM (
-    SELECT sha256('\\x00'::bytea || decode(row_hash, 'hex')) AS leaf
+    SELECT decode(row_hash, 'hex') AS leaf
     FROM audit_auditevent WHERE seq >= %s AND seq <= %s ORDER BY seq
 ) AS ordered
 """
+
+# Let the planner split HASHES over workers even though it underrates the hashing's cost.
+_PARALLEL = {"parallel_setup_cost": "0", "parallel_tuple_cost": "0"}
 
 V1_ROWS = (
     "SELECT seq, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
@@ -89,29 +104,30 @@ def tail_seq() -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
-def _first_failure(raw: Any, start: int, end: int, prev: str) -> tuple[Any, ...] | None:
+def _first_altered(raw: Any, start: int, end: int) -> int | None:
+    """``HASHES`` on the raw connection (called from a second thread)."""
     with raw.cursor() as cursor:
-        cursor.execute(FIRST_FAILURE, {"start": start, "end": end, "prev": prev})
+        saved = {}
+        for name, value in _PARALLEL.items():
+            cursor.execute(
+                "SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value]
+            )
+            saved[name] = cursor.fetchone()[0]
+        cursor.execute(HASHES, {"start": start, "end": end})
         row = cursor.fetchone()
-    return None if row is None else tuple(row)
+        for name, value in saved.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    return None if row is None or row[0] is None else int(row[0])
 
 
-def leaf_hashes(start: int, end: int) -> list[bytes]:
-    """``SHA-256(0x00 || row_hash)`` of events ``start..end`` in ``seq`` order."""
-    leaves: list[bytes] = []
+def _first_broken_link(start: int, end: int, prev: str) -> Failure | None:
     with connection.cursor() as cursor:
-        low = start
-        while low <= end:
-            high = min(end, low + LEAF_BATCH - 1)
-            cursor.execute(LEAVES, [low, high])
-            blob = bytes(cursor.fetchone()[0] or b"")
-            leaves += [blob[i : i + 32] for i in range(0, len(blob), 32)]
-            low = high + 1
-    return leaves
-
-
-def _classify(row: tuple[Any, ...], start: int) -> Failure:
-    seq, version, _prev, row_hash, before_seq, computed = row
+        cursor.execute(LINKS, {"start": start, "end": end, "prev": prev})
+        row = cursor.fetchone()
+        if row is None or row[0] is None:
+            return None
+        cursor.execute(AROUND, [start, row[0]])
+        seq, version, _prev, before_seq = cursor.fetchone()
     expected = start if before_seq is None else before_seq + 1
     if seq != expected:
         return Failure(
@@ -122,8 +138,6 @@ def _classify(row: tuple[Any, ...], start: int) -> Failure:
         )
     if version not in (VERSION, VERSION_2):
         return Failure(seq, "version", seq, f"event {seq}: unknown canonical version")
-    if version == VERSION_2 and computed != row_hash:
-        return _altered(seq)
     named = seq - 1 if seq > start else seq
     return Failure(
         seq,
@@ -132,6 +146,22 @@ def _classify(row: tuple[Any, ...], start: int) -> Failure:
         f"event {seq - 1} does not match the hash event {seq} recorded for it: "
         f"event {seq - 1} was rewritten (or event {seq}'s link was)",
     )
+
+
+def row_hashes(start: int, end: int) -> list[bytes]:
+    """The raw ``row_hash`` bytes of events ``start..end`` in ``seq`` order."""
+    leaves: list[bytes] = []
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        low = start
+        while low <= end:
+            high = min(end, low + LEAF_BATCH - 1)
+            cursor.execute(LEAVES, [low, high], binary=True)  # bytea without hex
+            row = cursor.fetchone()
+            blob = bytes(row[0] or b"") if row is not None else b""
+            leaves += [blob[i : i + 32] for i in range(0, len(blob), 32)]
+            low = high + 1
+    return leaves
 
 
 def _altered(seq: int) -> Failure:
@@ -160,6 +190,17 @@ def _first_v1_failure(start: int, end: int) -> Failure | None:
     return None
 
 
+def _earlier(altered: Failure | None, other: Failure | None) -> Failure | None:
+    """The problem the row-by-row walk would meet first (altered beats rewritten at one seq)."""
+    if altered is None:
+        return other
+    if other is None or altered.seq < other.position:
+        return altered
+    if altered.seq == other.position and other.kind == "rewritten":
+        return altered
+    return other
+
+
 def walk(
     start: int,
     prev: str,
@@ -176,18 +217,17 @@ def walk(
     end = tail_seq()
     if end is None or end < start:
         return None, start - 1
-    raw = connection.connection
     wanted = sorted(size for size in sizes if start <= size <= end)
-    leaves: list[bytes] = []
     with transaction.atomic():  # a savepoint: an error (bad hex) leaves the caller's transaction
-        if wanted:
-            leaves = leaf_hashes(start, wanted[-1])
-        found: list[tuple[Any, ...] | None] = []
+        failure = _first_broken_link(start, end, prev)
+        leaves = row_hashes(start, wanted[-1]) if wanted else []
+        raw = connection.connection
+        found: list[int | None] = []
         errors: list[BaseException] = []
 
         def run() -> None:
             try:
-                found.append(_first_failure(raw, start, end, prev))
+                found.append(_first_altered(raw, start, end))
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 errors.append(exc)
 
@@ -199,14 +239,10 @@ def walk(
             worker.join()
         if errors:
             raise errors[0]
-    failure = _classify(found[0], start) if found and found[0] is not None else None
+    altered = found[0] if found else None
+    failure = _earlier(_altered(altered) if altered is not None else None, failure)
     old = _first_v1_failure(start, failure.position if failure is not None else end)
-    if old is not None and (
-        failure is None
-        or old.seq < failure.position
-        or (old.seq == failure.position and failure.kind == "rewritten")
-    ):
-        failure = old
+    failure = _earlier(old, failure)
     position = failure.position if failure is not None else end + 1
     for size in wanted:
         if size >= position:
@@ -219,15 +255,16 @@ def walk(
 def _roots(
     frontier: Frontier, leaves: list[bytes], start: int, wanted: list[int]
 ) -> dict[int, bytes]:
-    """Merkle roots at the wanted sizes (as far as the fetched leaves reach)."""
+    """Merkle roots at the wanted sizes (as far as the fetched row hashes reach)."""
     roots: dict[int, bytes] = {}
     tree = frontier.copy()
     done = 0
+    sha = sha256
     for size in wanted:
         upto = size - start + 1
         if upto > len(leaves):
             break
-        tree.extend_leaf_hashes(leaves[done:upto])
+        tree.extend_leaf_hashes([sha(b"\x00" + h).digest() for h in leaves[done:upto]])
         done = upto
         roots[size] = tree.root()
     return roots

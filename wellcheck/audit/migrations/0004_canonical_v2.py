@@ -27,26 +27,25 @@ ARGS = (
 CANONICAL = f"""
 CREATE OR REPLACE FUNCTION wellcheck_audit_canonical_v2({ARGS})
 RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $fn$
-SELECT convert_to(concat_ws(',',
-    '[2',
-    coalesce(p_seq::text, 'null'),
-    coalesce('"' || to_char(p_occurred_at AT TIME ZONE 'UTC',
-                            'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"', 'null'),
-    coalesce(to_json(p_component)::text, 'null'),
-    coalesce(to_json(p_event_type)::text, 'null'),
-    coalesce(to_json(p_category)::text, 'null'),
-    coalesce(p_actor_id::text, 'null'),
-    coalesce(to_json(p_actor_name)::text, 'null'),
-    coalesce('"' || p_agency_id::text || '"', 'null'),
-    coalesce(to_json(p_outcome)::text, 'null'),
-    coalesce(to_json(p_request_id)::text, 'null'),
-    coalesce(to_json(p_client_ip)::text, 'null'),
-    coalesce(to_json(p_target_type)::text, 'null'),
-    coalesce(to_json(p_target_id)::text, 'null'),
-    coalesce(to_json(p_reason)::text, 'null'),
-    coalesce(p_recipients::text, 'null'),
-    coalesce(p_changes::text, 'null'),
-    coalesce(p_details::text, 'null') || ']'), 'UTF8')
+SELECT convert_to(concat_ws(';',
+    '2',
+    coalesce(p_seq::text, '~'),
+    coalesce(encode(timestamptz_send(p_occurred_at), 'hex'), '~'),
+    coalesce(octet_length(p_component), -1), p_component,
+    coalesce(octet_length(p_event_type), -1), p_event_type,
+    coalesce(octet_length(p_category), -1), p_category,
+    coalesce(p_actor_id::text, '~'),
+    coalesce(octet_length(p_actor_name), -1), p_actor_name,
+    coalesce(p_agency_id::text, '~'),
+    coalesce(octet_length(p_outcome), -1), p_outcome,
+    coalesce(octet_length(p_request_id), -1), p_request_id,
+    coalesce(octet_length(p_client_ip), -1), p_client_ip,
+    coalesce(octet_length(p_target_type), -1), p_target_type,
+    coalesce(octet_length(p_target_id), -1), p_target_id,
+    coalesce(octet_length(p_reason), -1), p_reason,
+    coalesce(p_recipients::text, '~'),
+    coalesce(p_changes::text, '~'),
+    coalesce(p_details::text, '~')), 'UTF8')
 $fn$;
 """
 
