@@ -18,6 +18,7 @@ import base64
 import datetime as dt
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +27,7 @@ from django.conf import settings
 from wellcheck.crypto.errors import CryptoError, KeyMissing
 
 KEY_BYTES = 32
+REREAD_SECONDS = 5.0
 INDEX_KEY_ID = "index-root"
 
 
@@ -56,24 +58,27 @@ def _decode(kek_id: str, text: str) -> bytes:
 class FileKeyProvider:
     """Keys as files in one directory (mode 0700), each file 0600, created on first use.
 
-    A key's bytes are remembered with the file's identity (inode, size, modification time), so a
-    read costs one ``stat`` instead of open, read and decode; a removed or replaced file is seen
-    at the next read (a missing file still fails loudly).
+    A key's bytes are remembered with the file's identity (inode, size, change times) for a few
+    seconds, so a read costs one ``stat`` instead of open, read and decode; a removed or replaced
+    file is seen at the next read (a missing file still fails loudly).
     """
 
     def __init__(self, directory: Path) -> None:
         self.dir = Path(directory)
-        self._read: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+        self._read: dict[str, tuple[tuple[int, int, int, int], float, bytes]] = {}
 
     def _load(self, kek_id: str, path: Path) -> bytes:
         """The key in ``path``; FileNotFoundError when it is gone."""
         st = os.stat(path)
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        now = time.monotonic()
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         hit = self._read.get(kek_id)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
+        if hit is not None and hit[0] == stamp and hit[1] > now:
+            return hit[2]
         key = _decode(kek_id, path.read_text())
-        self._read[kek_id] = (stamp, key)
+        # Re-read after a few seconds even if the identity looks the same (file times are coarse:
+        # an in-place rewrite of the same size within one clock tick would not change them).
+        self._read[kek_id] = (stamp, now + REREAD_SECONDS, key)
         return key
 
     def _path(self, kek_id: str) -> Path:
