@@ -109,8 +109,10 @@ class ImportedCall(models.Model):
         db_constraint=False,
         db_index=False,  # the unique constraint's leading column serves lookups by agency
     )
-    source_key = models.CharField(max_length=64)
-    digest = models.CharField(max_length=32, help_text="Keyed digest of the values stored.")
+    source_key = models.UUIDField(
+        help_text="First 128 bits of the keyed source key (intake.parse.ledger_key)."
+    )
+    digest = models.UUIDField(help_text="Keyed 128-bit digest of the values stored.")
     category = models.CharField(max_length=16, choices=CallCategory.choices)
     call_type = models.CharField(max_length=40)
     unit_code = models.CharField(max_length=40, blank=True)

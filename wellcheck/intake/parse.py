@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 
 from wellcheck.core.blind import _key, normalise_address
 from wellcheck.intake.models import CallCategory
@@ -60,28 +61,106 @@ class Rejected:
     values: list[str]
 
 
+_HOUR = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}")
+_MIN_SEC = frozenset(f":{m:02d}:{sec:02d}" for m in range(60) for sec in range(60))
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+HOUR_CACHE_LIMIT = 100_000
+
+
+def copy_text(value: str) -> str:
+    """A value as a field of PostgreSQL's COPY text format (backslash escapes)."""
+    return value.translate(_COPY_ESCAPES)
+
+
+@dataclass(slots=True)
+class FastOthers:
+    """The "other" calls of a batch that needed no repair, as staging lines for PostgreSQL's
+    COPY (``source_key, digest, call_type, unit_code, day, mark_day``: see
+    :meth:`RowParser.parse_other`), each the first occurrence of its key in the batch. ``rows``
+    keeps the raw rows, so a call the database finds changed is parsed again in full
+    (:meth:`RowParser.parse` gives the same values).
+    """
+
+    keys: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    rows: list[RawRow] = field(default_factory=list)
+    parser: RowParser | None = None  # not the producing parser's instance (another thread)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def calls(self, keys: set[str] | None = None) -> list[Call]:
+        """The full parse of the rows (of those ``keys`` only, if given), in file order."""
+        assert self.parser is not None
+        out = []
+        for key, row in zip(self.keys, self.rows, strict=True):
+            if keys is None or key in keys:
+                call = self.parser.parse(row)
+                assert isinstance(call, Call)  # parse_other accepted it: parse does too
+                out.append(call)
+        return out
+
+
 @lru_cache(maxsize=1)
 def _digest_key() -> bytes:
     return hashlib.sha256(b"intake-digest|" + _key("import_key")).digest()
 
 
 @lru_cache(maxsize=1)
-def _import_hmac() -> hmac.HMAC:
-    return hmac.new(_key("import_key"), digestmod=hashlib.sha256)
+def _digest_state() -> Any:
+    """The keyed BLAKE2b state after the key block; ``copy()`` is cheaper than re-keying."""
+    return hashlib.blake2b(key=_digest_key(), digest_size=16)
+
+
+def value_digest(text: str) -> str:
+    """Keyed digest of what a call stores (``blake2b(text, key=_digest_key(), digest_size=16)``)."""
+    h = _digest_state().copy()
+    h.update(text.encode())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _import_pads() -> tuple[Any, Any]:
+    """HMAC-SHA256 (RFC 2104) inner and outer states after their key blocks."""
+    key = _key("import_key")
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    return inner, outer
+
+
+def ledger_key(source_key: str) -> str:
+    """The ledger's key of a call: the first 128 bits (32 hex digits, a uuid) of its source key.
+    Half the size of the whole HMAC in the ledger's unique index; 128 bits keep collisions out of
+    reach (birthday bound 2^64 calls)."""
+    return source_key[:32]
 
 
 def import_key(value: str) -> str:
-    """Same value as ``keyed_index(value, key_name="import_key")``, without re-keying each time."""
-    h = _import_hmac().copy()
+    """Same value as ``keyed_index(value, key_name="import_key")`` (HMAC-SHA256, hex), from the
+    precomputed pad states: two hash copies instead of ``hmac`` re-keying (tested equal)."""
+    inner, outer = _import_pads()
+    h = inner.copy()
     h.update(value.encode())
-    return h.hexdigest()
+    o = outer.copy()
+    o.update(h.digest())
+    return o.hexdigest()
 
 
 class RowParser:
     """Parses rows of one file under one profile. Keeps only the occurrence counts of keyless
     rows (hashes), so memory stays flat for files with incident numbers."""
 
-    def __init__(self, profile: Profile, header: Header, *, tally: bool) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        header: Header,
+        *,
+        tally: bool,
+        mark_zone: dt.tzinfo | None = None,
+    ) -> None:
         self.p = profile
         self.pos = header.positions
         self.width = header.width
@@ -96,6 +175,13 @@ class RowParser:
             self.pos.get(name, absent)
             for name in ("received_at", "call_type", "unit", "incident_number", "disposition")
         )
+        # parse_other's caches: local hour -> (UTC hour, local day, day in mark_zone) or None
+        # when that hour is not one offset of whole hours; call type / beat -> COPY text or None.
+        self.mark_zone = mark_zone
+        self._hours: dict[str, tuple[str, str, str] | None] = {}
+        self._types: dict[str, str | None] = {}
+        self._units: dict[str, tuple[str, str] | None] = {}
+        self._key_prefix = f"{profile.key_namespace}|"
 
     def _get(self, values: list[str], name: str) -> str:
         i = self.pos.get(name)
@@ -221,7 +307,7 @@ class RowParser:
             incident, address, lat, lon = "", "", None, None
         if category is OTHER:
             incident, address, lat, lon = "", "", None, None
-        digest = hashlib.blake2b(
+        digest = value_digest(
             "\x1f".join(
                 (
                     category,
@@ -234,10 +320,8 @@ class RowParser:
                     str(lat),
                     str(lon),
                 )
-            ).encode(),
-            key=_digest_key(),
-            digest_size=16,
-        ).hexdigest()
+            )
+        )
         return Call(
             line=row.line,
             source_key=key,
@@ -254,6 +338,114 @@ class RowParser:
             longitude=lon,
             warnings=warnings,
         )
+
+    def parse_other(self, row: RawRow) -> tuple[str, str] | None:
+        """(ledger key, COPY staging line) for an "other" call that needs no repair and no
+        warning, with exactly the key, digest, call type, beat and local day :meth:`parse` gives
+        it; None for every other row (a check, a warning, a rejection, an unusual time), which
+        then takes :meth:`parse`. The line's last field is the call's local day in ``mark_zone``
+        (the agency's zone, for the analytics' dirty days)."""
+        values = row.values
+        n = len(values)
+        if row.error or n < self._need:
+            return None
+        if n > self.width and any(v.strip() for v in values[self.width :]):
+            return None
+        i_time, i_type, i_unit, i_inc, i_dispo = self._idx
+        text = values[i_time].strip()
+        if len(text) != 19 or not self.fast_iso:
+            return None
+        tail = text[13:]
+        if tail not in _MIN_SEC:
+            return None
+        prefix = text[:13]
+        hour = self._hours.get(prefix, False)
+        if hour is False:
+            hour = self._hour(prefix)
+        if hour is None:
+            return None
+        call_type = values[i_type].strip()
+        ctype = self._types.get(call_type, False)
+        if ctype is False:
+            ctype = self._type_text(call_type)
+        if ctype is None:
+            return None
+        unit = values[i_unit].strip() if i_unit < n else ""
+        unit_texts = self._units.get(unit, False)
+        if unit_texts is False:
+            unit_texts = self._unit_text(unit)
+        if unit_texts is None:
+            return None
+        unit_code, utext = unit_texts
+        if self._has_coords:
+            warnings: list[str] = []
+            self._coords(values, warnings)
+            if warnings:
+                return None
+        incident = values[i_inc].strip() if i_inc < n else ""
+        if not incident:
+            return None
+        outcome = self.p.outcomes.get(values[i_dispo].strip().upper(), "") if i_dispo < n else ""
+        utc_hour, day, mark_day = hour
+        received = f"{utc_hour}:00:00+00:00" if self.tally else f"{utc_hour}{tail}+00:00"
+        digest = value_digest(
+            f"{OTHER}\x1f{call_type}\x1f{unit_code}\x1f{received}\x1f{outcome}\x1f\x1f\x1fNone\x1fNone"
+        )
+        key = import_key(self._key_prefix + incident)[:32]  # ledger_key()
+        return key, f"{key}\t{digest}\t{ctype}\t{utext}\t{day}\t{mark_day}\n"
+
+    def _hour(self, prefix: str) -> tuple[str, str, str] | None:
+        """Cache entry for a local hour ``YYYY-MM-DD HH`` (see parse_other)."""
+        entry = None
+        if _HOUR.fullmatch(prefix):
+            try:
+                start = dt.datetime.fromisoformat(f"{prefix}:00:00").replace(tzinfo=self.tz)
+            except ValueError:
+                start = None
+            if start is not None:
+                end = start.replace(minute=59, second=59)
+                offset = start.utcoffset()
+                if offset == end.utcoffset() and offset is not None and not offset.seconds % 3600:
+                    utc = start.astimezone(UTC)
+                    mark = utc.astimezone(self.mark_zone or self.tz)
+                    mark_end = end.astimezone(UTC).astimezone(self.mark_zone or self.tz)
+                    mark_offset = mark.utcoffset()
+                    if (
+                        mark_offset == mark_end.utcoffset()
+                        and mark_offset is not None
+                        and not mark_offset.seconds % 3600
+                    ):
+                        entry = (
+                            utc.isoformat()[:13],
+                            start.date().isoformat(),
+                            mark.date().isoformat(),
+                        )
+        if len(self._hours) >= HOUR_CACHE_LIMIT:
+            self._hours.clear()
+        self._hours[prefix] = entry
+        return entry
+
+    def _type_text(self, call_type: str) -> str | None:
+        """COPY text of an "other" call type that needs no repair; None otherwise."""
+        upper = call_type.upper()
+        ok = (
+            call_type
+            and len(call_type) <= MAX_CODE
+            and upper not in self.p.welfare_types
+            and upper not in self.p.mental_health_types
+        )
+        text = copy_text(call_type) if ok else None
+        if len(self._types) < HOUR_CACHE_LIMIT:
+            self._types[call_type] = text
+        return text
+
+    def _unit_text(self, unit: str) -> tuple[str, str] | None:
+        """(beat code, its COPY text) for a beat that needs no repair; None otherwise."""
+        code = self.p.unit_fallback if unit.upper() in self.p.unit_missing else unit
+        texts = (code, copy_text(code)) if len(code) <= MAX_CODE else None
+        if len(self._units) < HOUR_CACHE_LIMIT:
+            self._units[unit] = texts
+        return texts
 
     def _derived_key(
         self, values: list[str], local: dt.datetime, call_type: str, address: str

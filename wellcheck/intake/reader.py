@@ -51,7 +51,7 @@ class FileNotes:
     repeated_headers: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRow:
     line: int
     values: list[str]
@@ -179,22 +179,22 @@ class CsvSource:
         header_norm = [norm_header(v) for v in self.header.names]
         first = self.header.names[0].strip().casefold() if self.header.names else ""
         reader = self._reader
+        width = len(header_norm)
+        notes = self.notes
         while True:
             try:
-                values = next(reader)
-            except StopIteration:
+                for values in reader:  # a for loop: no try/next per row
+                    if not "".join(values).strip():  # all fields blank (one C call)
+                        notes.junk_lines += 1
+                        continue
+                    if (
+                        values[0].strip().casefold() == first
+                        and len(values) >= width
+                        and [norm_header(v) for v in values[:width]] == header_norm
+                    ):
+                        notes.repeated_headers += 1
+                        continue
+                    yield RawRow(reader.line_num, values)
                 return
             except csv.Error as exc:
-                yield RawRow(line=reader.line_num, values=[], error=f"broken CSV line ({exc})")
-                continue
-            if not any(v.strip() for v in values):
-                self.notes.junk_lines += 1
-                continue
-            if (
-                values[0].strip().casefold() == first
-                and len(values) >= len(header_norm)
-                and [norm_header(v) for v in values[: len(header_norm)]] == header_norm
-            ):
-                self.notes.repeated_headers += 1
-                continue
-            yield RawRow(line=reader.line_num, values=values)
+                yield RawRow(reader.line_num, [], f"broken CSV line ({exc})")

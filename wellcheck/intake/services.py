@@ -10,6 +10,7 @@ the time cut to the hour), decided by the caller's ``ImportContext.tally``.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from wellcheck.core.blind import address_key
 from wellcheck.core.errors import ServiceError
 from wellcheck.intake import bulk
 from wellcheck.intake.models import CallCategory, CallCount, ImportedCall, ImportRun, RunStatus
-from wellcheck.intake.parse import OTHER, Call
+from wellcheck.intake.parse import OTHER, Call, FastOthers, copy_text, ledger_key
 from wellcheck.intake.profiles import Profile
 
 CHECK_NS = uuid.UUID("6b1f4a52-52f4-4a43-9d0b-2f7a3c1e9d10")
@@ -136,11 +137,12 @@ class ImportContext:
 
 
 def _existing(agency: Agency, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+    """Ledger rows by ledger key (32 hex digits), the key and digest as hex text."""
     found: dict[str, tuple[Any, ...]] = {}
     names = ["source_key", "digest", "category", "call_type", "unit_code", "day", "check_record"]
     if connection.vendor == "postgresql":
         for row in bulk.existing_rows(ImportedCall, names, agency_id=agency.pk, keys=keys):
-            found[row[0]] = row
+            found[row[0].hex] = (row[0].hex, row[1].hex, *row[2:])
         return found
     chunk = SQLITE_CHUNK if len(keys) > SQLITE_CHUNK else len(keys) or 1
     for i in range(0, len(keys), chunk):
@@ -150,7 +152,7 @@ def _existing(agency: Agency, keys: list[str]) -> dict[str, tuple[Any, ...]]:
             "source_key", "digest", "category", "call_type", "unit_code", "day", "check_record_id"
         )
         for row in rows:
-            found[row[0]] = row
+            found[row[0].hex] = (row[0].hex, row[1].hex, *row[2:])
     return found
 
 
@@ -243,42 +245,55 @@ def _apply_update(
 
 
 def _others_in_sql(
-    ctx: ImportContext, calls: list[Call], part: dict[str, Any], touched: set[Any]
+    ctx: ImportContext,
+    calls: list[Call],
+    part: dict[str, Any],
+    touched: set[Any],
+    fast: FastOthers,
 ) -> list[Call]:
     """Write the batch's new "other" calls (most of a file) in SQL: ledger rows and call counts
-    in one statement (:func:`bulk.ledger_new_others`). Returns the calls left for the row-by-row
+    in one statement (:func:`bulk.ledger_new_others`). ``fast`` are the other calls the parser
+    already turned into staging lines (each the first occurrence of its key in the batch);
+    ``calls`` the rest of the batch in file order. Returns the calls left for the row-by-row
     path, in file order: checks, a key's later occurrences in the batch, and "other" calls whose
     ledger row exists with another digest (changed), whose effect is exactly as before."""
     from wellcheck.insights.rollups import agency_zone
 
-    seen: set[str] = set()
-    fast: list[Call] = []
+    seen: set[str] = set(fast.keys)
+    slow: list[Call] = []
     rest: list[Call] = []
     for call in calls:
-        key = call.source_key
+        key = ledger_key(call.source_key)
         if key in seen:
             rest.append(call)
             continue
         seen.add(key)
         if call.category == OTHER:
-            fast.append(call)
+            slow.append(call)
         else:
             rest.append(call)
-    if not fast:
+    if not fast and not slow:
         return calls
+    zone = agency_zone(ctx.agency.pk)
     counted, days, changed = bulk.ledger_new_others(
         agency_id=ctx.agency.pk,
-        zone=agency_zone(ctx.agency.pk).key,
-        rows=(
-            (c.source_key, c.digest, c.category, c.call_type, c.unit_code, c.day, c.received_at)
-            for c in fast
+        category=OTHER,
+        lines=itertools.chain(
+            fast.lines,
+            (
+                f"{ledger_key(c.source_key)}\t{c.digest}\t{copy_text(c.call_type)}\t"
+                f"{copy_text(c.unit_code)}\t{c.day.isoformat()}\t"
+                f"{c.received_at.astimezone(zone).date().isoformat()}\n"
+                for c in slow
+            ),
         ),
     )
     part["other_calls_counted"] += counted
     touched.update(days)
     if changed:
         again = set(changed)
-        rest.extend(c for c in fast if c.source_key in again)
+        rest.extend(c for c in slow if ledger_key(c.source_key) in again)
+        rest.extend(fast.calls(again))
         rest.sort(key=lambda c: c.line)
     return rest
 
@@ -293,8 +308,12 @@ def import_batch_apply(
     rows_consumed: int,
     bytes_done: int,
     reject_bytes: int,
+    fast: FastOthers | None = None,
 ) -> dict[str, Any]:
     """Write one batch and the run's progress, with one audit event naming what changed.
+
+    ``calls`` and ``fast`` (other calls already as staging lines: ``RowParser.parse_other``)
+    together are the batch's parsed rows; ``calls`` are in file order.
 
     ``rows_consumed`` is the run's row position after this batch; refused (ServiceError) if the
     run has moved on meanwhile (another process resumed it), so no batch is written twice.
@@ -306,7 +325,8 @@ def import_batch_apply(
     now = timezone.now()
     agency = ctx.agency
     part = empty_counters()
-    part["rows_read"] = len(calls) + rejected
+    fast = fast if fast is not None else FastOthers()
+    part["rows_read"] = len(calls) + len(fast) + rejected
     part["rows_rejected"] = rejected
     warnings: Counter[str] = Counter()
     for call in calls:
@@ -315,8 +335,10 @@ def import_batch_apply(
             warnings.update(call.warnings)
     touched: set[Any] = set()  # received times or local days of new or changed calls
     if connection.vendor == "postgresql":
-        calls = _others_in_sql(ctx, calls, part, touched)
-    existing = _existing(agency, [c.source_key for c in calls])
+        calls = _others_in_sql(ctx, calls, part, touched, fast)
+    elif fast:
+        calls = sorted([*calls, *fast.calls()], key=lambda c: c.line)
+    existing = _existing(agency, [ledger_key(c.source_key) for c in calls])
     seal = (
         bulk.batch_sealer(CheckDetail) if not ctx.tally and any(c.is_check for c in calls) else None
     )
@@ -327,7 +349,8 @@ def import_batch_apply(
     created_ids: list[str] = []
     updated: list[dict[str, Any]] = []
     for call in calls:
-        old = existing.get(call.source_key)
+        lkey = ledger_key(call.source_key)
+        old = existing.get(lkey)
         group = (agency.pk, call.category, call.call_type, call.unit_code, call.day)
         if old is not None and old[1] == call.digest:
             if call.is_check:
@@ -367,7 +390,7 @@ def import_batch_apply(
             warnings["was a welfare or mental-health call, now another type; check kept"] += 1
         row = [
             agency.pk,
-            call.source_key,
+            lkey,
             call.digest,
             call.category,
             call.call_type,
@@ -377,10 +400,10 @@ def import_batch_apply(
         ]
         if old is None:
             ledger.append(row)
-            existing[call.source_key] = (*row[1:7], check_id)
+            existing[lkey] = (*row[1:7], check_id)
         else:
             ledger_updates.append((call, check_id))
-            existing[call.source_key] = (*row[1:7], check_id)
+            existing[lkey] = (*row[1:7], check_id)
     if checks:
         bulk.insert_ignore(WellnessCheck, ctx.check_rows.names, checks, prepared=True)
     if details:
@@ -388,7 +411,7 @@ def import_batch_apply(
     if ledger:
         bulk.copy_new(ImportedCall, LEDGER_FIELDS, ledger)
     for call, check_id in ledger_updates:
-        ImportedCall.objects.filter(agency=agency, source_key=call.source_key).update(
+        ImportedCall.objects.filter(agency=agency, source_key=ledger_key(call.source_key)).update(
             digest=call.digest,
             category=call.category,
             call_type=call.call_type,
