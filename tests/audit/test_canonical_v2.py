@@ -195,3 +195,31 @@ def test_a_hash_that_is_not_hex_is_named(db: None) -> None:
     report = verify_chain()
     assert report.problem is not None and report.problem.seq == 3
     assert report.problem.kind == "altered"
+
+
+def test_checkpoints_sign_the_chain_head_and_old_ones_are_checked_by_merkle_root(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wellcheck.audit import checkpoints
+    from wellcheck.audit.signing import Checkpoint
+
+    build_chain(6, version=1)
+    # a checkpoint as signed before migration 0004: size and Merkle root, no head line
+    monkeypatch.setattr(checkpoints, "Checkpoint", lambda **kw: Checkpoint(**{**kw, "head": None}))
+    old = checkpoints.checkpoint_create()
+    monkeypatch.undo()
+    build_chain(4)
+    new = checkpoints.checkpoint_create()
+    assert old is not None and new is not None
+    assert "wellcheck-head" not in old.note
+    assert f"wellcheck-head {new.last_row_hash}\n" in new.note
+    assert verify_chain().ok
+    # a forger rebuilds the chain with new, self-consistent content
+    for signed in (6, 10):
+        with transaction.atomic():
+            tamper("DELETE FROM audit_auditevent WHERE seq > %s", [signed - 3])
+            build_chain(3)
+            report = verify_chain()
+            transaction.set_rollback(True)
+        assert report.problem is not None, signed
+        assert (report.problem.seq, report.problem.kind) == (signed, "checkpoint")

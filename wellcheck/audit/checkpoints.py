@@ -62,7 +62,12 @@ def checkpoint_create(*, up_to: int | None = None) -> AuditCheckpoint | None:
                     break
         if frontier.size == 0 or AuditCheckpoint.objects.filter(tree_size=frontier.size).exists():
             return None
-        point = Checkpoint(origin=origin(), tree_size=frontier.size, root=frontier.root())
+        point = Checkpoint(
+            origin=origin(),
+            tree_size=frontier.size,
+            root=frontier.root(),
+            head=bytes.fromhex(last_hash),
+        )
         key = load_private_key()
         note = sign(point, key)
         return AuditCheckpoint.objects.create(

@@ -34,11 +34,15 @@ class CheckpointError(ValueError):
     """A checkpoint note that is malformed or whose signature does not verify."""
 
 
+HEAD = "wellcheck-head "  # extension line: the row_hash of event ``tree_size`` (hex)
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     origin: str
     tree_size: int
     root: bytes
+    head: bytes | None = None  # the chain's row_hash at ``tree_size`` (checkpoints since 0004)
 
 
 def origin() -> str:
@@ -105,8 +109,12 @@ def parse_verifier_key(text: str) -> tuple[str, Ed25519PublicKey]:
 
 
 def body(checkpoint: Checkpoint) -> str:
+    """Origin, size, root; then, as a C2SP extension line, the chain's head hash at that size."""
     root = base64.b64encode(checkpoint.root).decode()
-    return f"{checkpoint.origin}\n{checkpoint.tree_size}\n{root}\n"
+    text = f"{checkpoint.origin}\n{checkpoint.tree_size}\n{root}\n"
+    if checkpoint.head is not None:
+        text += f"{HEAD}{checkpoint.head.hex()}\n"
+    return text
 
 
 def sign(checkpoint: Checkpoint, private: Ed25519PrivateKey) -> str:
@@ -154,4 +162,13 @@ def _parse_body(text: str) -> Checkpoint:
         raise CheckpointError(f"malformed checkpoint body: {exc}") from exc
     if size < 0 or len(root) != 32 or str(size) != lines[1]:
         raise CheckpointError("malformed checkpoint body: size or root")
-    return Checkpoint(origin=lines[0], tree_size=size, root=root)
+    head = None
+    for line in lines[3:]:
+        if line.startswith(HEAD):
+            try:
+                head = bytes.fromhex(line[len(HEAD) :])
+            except ValueError as exc:
+                raise CheckpointError(f"malformed checkpoint head: {exc}") from exc
+            if len(head) != 32:
+                raise CheckpointError("malformed checkpoint head: not 32 bytes")
+    return Checkpoint(origin=lines[0], tree_size=size, root=root, head=head)

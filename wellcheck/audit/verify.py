@@ -138,7 +138,7 @@ def _public_key(verifier: str | None) -> tuple[str, object] | None:
 
 def _collect_checkpoints(
     report: Report, start_size: int, verifier: str | None, external: Iterable[str]
-) -> dict[int, tuple[bytes, str]]:
+) -> dict[int, tuple[bytes, str, bytes | None]]:
     """Signed roots by tree size; raises _Stop on a bad signature or an inconsistent row."""
     key = _public_key(verifier)
     rows = list(AuditCheckpoint.objects.order_by("tree_size"))
@@ -148,8 +148,9 @@ def _collect_checkpoints(
     notes += [(note, "exported checkpoint", None) for note in external]
     if notes and key is None:
         report.notes.append("no signing key file and no --public-key: signatures not checked")
-    wanted: dict[int, tuple[bytes, str]] = {}
+    wanted: dict[int, tuple[bytes, str, bytes | None]] = {}
     for note, label, row in notes:
+        head: bytes | None = None
         if key is not None:
             name, public = key
             try:
@@ -157,7 +158,7 @@ def _collect_checkpoints(
             except CheckpointError as exc:
                 size = row.tree_size if row is not None else 0
                 raise _Stop(Problem(size, "signature", f"{label}: {exc}")) from exc
-            size, root = point.tree_size, point.root
+            size, root, head = point.tree_size, point.root, point.head
             if row is not None and (size != row.tree_size or root.hex() != row.root_hash):
                 raise _Stop(Problem(row.tree_size, "signature", f"{label}: row differs from note"))
         elif row is not None:
@@ -169,7 +170,11 @@ def _collect_checkpoints(
         known = wanted.get(size)
         if known is not None and known[0] != root:
             raise _Stop(Problem(size, "checkpoint", f"two signed roots for tree size {size}"))
-        wanted[size] = (root, label)
+        if known is not None and known[2] is not None:
+            if head is not None and head != known[2]:
+                raise _Stop(Problem(size, "checkpoint", f"two signed heads for tree size {size}"))
+            head = known[2]
+        wanted[size] = (root, label, head)
     return wanted
 
 
@@ -202,10 +207,18 @@ def verify_chain(
     report.first_seq = start
     try:
         checkpoints = _collect_checkpoints(report, frontier.size, verifier_key, exported_notes)
-        if frontier.size in checkpoints and frontier.root() != checkpoints[frontier.size][0]:
-            raise _Stop(
-                Problem(frontier.size, "checkpoint", "stored frontier differs from signed root")
-            )
+        if frontier.size in checkpoints:
+            root, _label, head = checkpoints[frontier.size]
+            if frontier.root() != root:
+                raise _Stop(
+                    Problem(frontier.size, "checkpoint", "stored frontier differs from signed root")
+                )
+            if head is not None and head.hex() != prev:
+                raise _Stop(
+                    Problem(
+                        frontier.size, "checkpoint", "stored chain head differs from signed head"
+                    )
+                )
         expected = _walk_any(report, start, prev, frontier, checkpoints)
         for size in sorted(checkpoints):
             if size >= expected:
@@ -230,7 +243,7 @@ def _walk_any(
     start: int,
     prev: str,
     frontier: Frontier,
-    checkpoints: dict[int, tuple[bytes, str]],
+    checkpoints: dict[int, tuple[bytes, str, bytes | None]],
 ) -> int:
     """PostgreSQL: set-based (``verify_pg``); SQLite, or if that statement fails: row by row."""
     if connection.vendor == "postgresql":
@@ -273,7 +286,7 @@ def _walk(
     start: int,
     prev: str,
     frontier: Frontier,
-    checkpoints: dict[int, tuple[bytes, str]],
+    checkpoints: dict[int, tuple[bytes, str, bytes | None]],
 ) -> int:
     """Stream the events from ``start``; returns the seq after the last one."""
     expected = start
@@ -317,8 +330,10 @@ def _walk(
                 )
             )
         frontier.append(fromhex(row_hash))
-        if seq in sizes and frontier.root() != sizes[seq][0]:
-            raise _checkpoint_stop(seq, sizes[seq][1])
+        if seq in sizes:
+            root, label, head = sizes[seq]
+            if frontier.root() != root or (head is not None and head.hex() != row_hash):
+                raise _checkpoint_stop(seq, label)
         prev = row_hash
         expected += 1
         report.events += 1

@@ -12,9 +12,14 @@ database is PostgreSQL. The checks and the event they name are exactly those of 
   returns the first whose hash differs from its ``row_hash`` (**altered**);
 * events still in canonical version 1 (written before migration 0004; a partial index finds
   them) are re-hashed in Python, as before;
-* the Merkle leaves are the raw ``row_hash`` bytes, fetched as one value per million events;
-  the RFC 6962 tree is built in Python, level by level, while the database runs ``HASHES`` on the
-  same connection (a second thread waits for it).
+* a checkpoint signed with the chain's head (``row_hash`` at its size, every checkpoint since
+  migration 0004) is checked against that event's ``row_hash``: with every event re-hashed and
+  every link checked, that one hash pins the whole chain up to it (changing any earlier event
+  without breaking a link would need a SHA-256 collision), exactly what recomputing the Merkle
+  root proves, without hashing every leaf again;
+* for an older checkpoint (signed root only) the RFC 6962 tree is rebuilt: the raw ``row_hash``
+  bytes are fetched as one value per million events and hashed in Python, level by level, while
+  the database runs ``HASHES`` (a second thread waits for it).
 
 The first problem in ``seq`` order wins, with the Python walk's order inside one event (missing,
 version, altered, rewritten, then the checkpoint at that size). Only events up to the largest
@@ -120,13 +125,20 @@ def _first_altered(raw: Any, start: int, end: int) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
-def _first_broken_link(start: int, end: int, prev: str) -> Failure | None:
-    with connection.cursor() as cursor:
+def _first_link_seq(raw: Any, start: int, end: int, prev: str) -> int | None:
+    """``LINKS`` on a psycopg connection (called from a thread)."""
+    with raw.cursor() as cursor:
         cursor.execute(LINKS, {"start": start, "end": end, "prev": prev})
         row = cursor.fetchone()
-        if row is None or row[0] is None:
-            return None
-        cursor.execute(AROUND, [start, row[0]])
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _broken_link(start: int, found: int | None) -> Failure | None:
+    """What is wrong at ``found``, the first event that failed ``LINKS``."""
+    if found is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(AROUND, [start, found])
         seq, version, _prev, before_seq = cursor.fetchone()
     expected = start if before_seq is None else before_seq + 1
     if seq != expected:
@@ -205,7 +217,7 @@ def walk(
     start: int,
     prev: str,
     frontier: Frontier,
-    sizes: dict[int, tuple[bytes, str]],
+    sizes: dict[int, tuple[bytes, str, bytes | None]],
     *,
     merkle_failure: Callable[[int, str], Exception],
 ) -> tuple[Failure | None, int]:
@@ -218,28 +230,48 @@ def walk(
     if end is None or end < start:
         return None, start - 1
     wanted = sorted(size for size in sizes if start <= size <= end)
+    unbound = [size for size in wanted if sizes[size][2] is None]  # root only: rebuild the tree
+    # Outside a transaction, LINKS runs on a second connection at the same time as HASHES (both
+    # see every event up to ``end``: they were committed before ``end`` was read). Inside one,
+    # a second connection would not see the caller's uncommitted events: one after the other.
+    apart = not connection.in_atomic_block
     with transaction.atomic():  # a savepoint: an error (bad hex) leaves the caller's transaction
-        failure = _first_broken_link(start, end, prev)
-        leaves = row_hashes(start, wanted[-1]) if wanted else []
+        heads = _row_hashes_at([size for size in wanted if sizes[size][2] is not None])
+        leaves = row_hashes(start, unbound[-1]) if unbound else []
         raw = connection.connection
-        found: list[int | None] = []
+        results: dict[str, int | None] = {}
         errors: list[BaseException] = []
 
-        def run() -> None:
+        def run(name: str, job: Callable[[], int | None]) -> None:
             try:
-                found.append(_first_altered(raw, start, end))
+                results[name] = job()
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 errors.append(exc)
 
-        worker = threading.Thread(target=run, name="audit-verify-sql")
-        worker.start()
+        def links_apart() -> int | None:
+            with psycopg.connect(**connection.get_connection_params()) as other:
+                return _first_link_seq(other, start, end, prev)
+
+        def hashes_then_links() -> int | None:
+            found = _first_altered(raw, start, end)
+            if not apart:
+                results["links"] = _first_link_seq(raw, start, end, prev)
+            return found
+
+        workers = [threading.Thread(target=run, args=("hashes", hashes_then_links))]
+        if apart:
+            workers.append(threading.Thread(target=run, args=("links", links_apart)))
+        for worker in workers:
+            worker.start()
         try:
-            roots = _roots(frontier, leaves, start, wanted)
+            roots = _roots(frontier, leaves, start, unbound)
         finally:
-            worker.join()
+            for worker in workers:
+                worker.join()
         if errors:
             raise errors[0]
-    altered = found[0] if found else None
+        failure = _broken_link(start, results.get("links"))
+    altered = results.get("hashes")
     failure = _earlier(_altered(altered) if altered is not None else None, failure)
     old = _first_v1_failure(start, failure.position if failure is not None else end)
     failure = _earlier(old, failure)
@@ -247,9 +279,20 @@ def walk(
     for size in wanted:
         if size >= position:
             break
-        if roots.get(size) != sizes[size][0]:
-            raise merkle_failure(size, sizes[size][1])
+        root, label, head = sizes[size]
+        if head is not None and heads.get(size) != head.hex():
+            raise merkle_failure(size, label)
+        if head is None and roots.get(size) != root:
+            raise merkle_failure(size, label)
     return failure, end
+
+
+def _row_hashes_at(seqs: list[int]) -> dict[int, str]:
+    if not seqs:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq, row_hash FROM audit_auditevent WHERE seq = ANY(%s)", [seqs])
+        return {int(seq): str(row_hash) for seq, row_hash in cursor.fetchall()}
 
 
 def _roots(
