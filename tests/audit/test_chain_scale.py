@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, connections
 
 from tests.audit.helpers import build_chain_fast, tamper
+from wellcheck.audit import chain
 from wellcheck.audit.events import EventType
 from wellcheck.audit.models import AuditEvent
 from wellcheck.audit.services import audit_record
@@ -72,32 +73,33 @@ def test_concurrent_writers_leave_one_chain_without_fork_or_gap() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_async_commit_only_for_a_read_event_in_its_own_transaction(settings: object) -> None:
+def test_async_commit_only_for_a_read_event_in_its_own_transaction(
+    settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is a PostgreSQL setting")
     from django.db import transaction
 
     settings.WELLCHECK_AUDIT_ASYNC_READ_COMMIT = True  # type: ignore[attr-defined]
     seen: list[bool] = []
+    real = chain.execute_append
 
-    def spy(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        if "wellcheck_audit_append" in sql:
-            seen.append(params[-1])  # the ``relaxed`` argument: synchronous_commit off
-        return execute(sql, params, many, context)
+    def spy(params: list[object]) -> tuple[int, int, str, str]:
+        seen.append(bool(params[-1]))  # the ``relaxed`` argument: synchronous_commit off
+        return real(params)
 
     def relaxed() -> int:
         return sum(seen)
 
-    with connection.execute_wrapper(spy):
-        audit_record(actor=None, event_type=EventType.CHECK_VIEWED)  # a read, alone: relaxed
-        assert relaxed() == 1
-        audit_record(actor=None, event_type=EventType.CHECK_UPDATED)  # a change: durable
-        with transaction.atomic():  # inside the caller's transaction: durable
-            audit_record(actor=None, event_type=EventType.CHECK_VIEWED)
-        assert relaxed() == 1
-    settings.WELLCHECK_AUDIT_ASYNC_READ_COMMIT = False  # type: ignore[attr-defined]
-    with connection.execute_wrapper(spy):
+    monkeypatch.setattr(chain, "execute_append", spy)
+    audit_record(actor=None, event_type=EventType.CHECK_VIEWED)  # a read, alone: relaxed
+    assert relaxed() == 1
+    audit_record(actor=None, event_type=EventType.CHECK_UPDATED)  # a change: durable
+    with transaction.atomic():  # inside the caller's transaction: durable
         audit_record(actor=None, event_type=EventType.CHECK_VIEWED)
+    assert relaxed() == 1
+    settings.WELLCHECK_AUDIT_ASYNC_READ_COMMIT = False  # type: ignore[attr-defined]
+    audit_record(actor=None, event_type=EventType.CHECK_VIEWED)
     assert relaxed() == 1 and len(seen) == 4
     # what ``relaxed`` does: synchronous_commit off for that transaction only
     with transaction.atomic(), connection.cursor() as cursor:

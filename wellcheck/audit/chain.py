@@ -17,6 +17,7 @@ import logging
 import unicodedata
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -152,14 +153,29 @@ def _append_postgresql(event: AuditEvent) -> None:
         _dumps(event.details),
         relaxed,
     ]
-    # No savepoint and no transaction of our own: inside the caller's transaction the event
-    # commits or rolls back with it; outside, the statement is its own (autocommit) transaction.
-    with connection.cursor() as cursor:
-        cursor.execute(_APPEND_SQL, params)
-        row = cursor.fetchone()
-    event.id, event.seq, event.prev_hash, event.row_hash = row
+    event.id, event.seq, event.prev_hash, event.row_hash = execute_append(params)
     event._state.adding = False
     event._state.db = connection.alias
+
+
+def execute_append(params: list[Any]) -> tuple[int, int, str, str]:
+    """Run ``wellcheck_audit_append`` with ``params``; returns (id, seq, prev_hash, row_hash).
+
+    No savepoint and no transaction of our own: inside the caller's transaction the event commits
+    or rolls back with it; outside, the statement is its own (autocommit) transaction, commit
+    included, in one round trip. It goes straight to psycopg with server-side parameters (the
+    per-read cost of the audit is what matters here: Django's client-side quoting of 17 values
+    cost more than the database's work), inside Django's error wrapper, so errors are Django's;
+    Django's query log does not list it.
+    """
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_APPEND_SQL, params)
+        row = cursor.fetchone()
+    if row is None:  # pragma: no cover - the function always returns one row
+        raise RuntimeError("wellcheck_audit_append returned nothing")
+    return int(row[0]), int(row[1]), str(row[2]), str(row[3])
 
 
 def _async_commit_allowed(event: AuditEvent) -> bool:
