@@ -5,7 +5,8 @@ Run: ``.venv/bin/python bench/audit_read_overhead.py [--reads 2000]``
 A fresh PostgreSQL database with the test personas and a few hundred checks. Each sample is one
 read of a check's identifying record through ``checks.selectors.check_get_identifying`` as a page
 does it (autocommit, no surrounding transaction): the door, decrypting the person, and the
-``check.viewed`` event (its own transaction: lock and tail in one call, hash, insert, commit).
+``check.viewed`` event (its own transaction, one round trip: ``wellcheck_audit_append`` takes
+the lock, reads the tail, hashes and inserts in the database, and the statement commits).
 Three kinds of sample, interleaved so that all see the same load:
 
 * ``without``: the same code with ``audit_record`` replaced by a no-op;
@@ -100,7 +101,10 @@ def main() -> None:
     from wellcheck.audit.verify import verify_chain
 
     assert verify_chain().ok
+    import os
+
     print(f"{args.reads} reads of each kind, PostgreSQL, autocommit (as a page reads):")
+    print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
     base = samples["without"]
     for kind in kinds:
         values = samples[kind]
