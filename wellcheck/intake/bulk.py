@@ -9,7 +9,9 @@ store exactly what the ORM would.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -256,70 +258,87 @@ def hash_lock(agency_id: uuid.UUID) -> int:
     return int.from_bytes(agency_id.bytes[:8], "big", signed=True) ^ 0x1A7A4E
 
 
-_OTHERS_STAGE = "intake_stage_other_calls"
+_COUNTS_STAGE = "intake_stage_other_counts"
 COPY_CHUNK = 1 << 20
+# A staging line: key (32 hex) TAB digest (32 hex) TAB call type TAB beat TAB day TAB mark day NL
+_DIGEST = slice(33, 65)
+_GROUP = slice(66, -12)  # call type, beat, day (COPY text)
+_MARK = slice(-11, -1)  # the local day in the agency's zone
 
 
 def ledger_new_others(
-    *, agency_id: uuid.UUID, category: str, lines: Iterable[str]
+    *, agency_id: uuid.UUID, category: str, lines: Sequence[str]
 ) -> tuple[int, list[Any], list[str]]:
-    """PostgreSQL only: the ledger and call counts of a batch of "other" calls in SQL.
+    """PostgreSQL only: the ledger rows and call counts of a batch of "other" calls.
 
     ``lines`` are COPY text lines ``source_key, digest, call_type, unit_code, day, mark_day``
-    (``mark_day``: the call's local day in the agency's zone), one per source key (the caller
-    sends repeated keys down its row-by-row path). They are COPYed into a staging table; one
-    statement inserts the keys the ledger does not have (``ON CONFLICT DO NOTHING``, so a rerun
-    or a racing import adds nothing), adds the inserted rows to the per-group call counts and
-    returns their ``mark_day``s for the rollups. Returns (calls counted, local days touched, keys
-    already in the ledger with another digest, as 32 hex digits: changed rows, which the caller
-    applies row by row).
+    (``RowParser.parse_other``; ``mark_day``: the call's local day in the agency's zone), one
+    per key: the caller sends a key's repeated occurrences down its row-by-row path, and holds
+    the agency's import lock (:func:`lock_agency`), so no other import writes these keys now.
+
+    1. The keys already in the ledger, with their digests: one unique-index probe per key.
+    2. The new calls are COPYed straight into the ledger: PostgreSQL's multi-row insert path,
+       about half the server time of ``INSERT ... SELECT ... ON CONFLICT`` per row (measured on
+       the 2-core VM: 11.9 vs 22 us). A key written meanwhile anyway would fail the batch whole.
+    3. Their counts per (call type, beat, day) are added in one upsert.
+    Returns (calls counted, their local days in the agency's zone, keys already in the ledger
+    with another digest, as 32 hex digits: changed rows, which the caller applies row by row).
     """
-    ledger, counts = ImportedCall._meta.db_table, CallCount._meta.db_table
     qn = connection.ops.quote_name
-    stage = qn(_OTHERS_STAGE)
-    staged = 0
+    found = dict(existing_digests(agency_id=agency_id, keys=[line[:32] for line in lines]))
+    changed: list[str] = []
+    new: Sequence[str] = lines
+    if found:
+        new = []
+        for line in lines:
+            old = found.get(line[:32])
+            if old is None:
+                new.append(line)
+            elif old != line[_DIGEST]:
+                changed.append(line[:32])
+    if not new:
+        return 0, [], changed
+    ledger, counts = qn(ImportedCall._meta.db_table), qn(CallCount._meta.db_table)
+    stage = qn(_COUNTS_STAGE)
+    tail = f"\t{category}\t{agency_id}\n"
     with connection.cursor() as cur:
+        with cur.cursor.copy(
+            f"COPY {ledger} (source_key, digest, call_type, unit_code, day, category, agency_id) "
+            "FROM STDIN"
+        ) as copy:
+            step = max(1, COPY_CHUNK // 120)
+            for i in range(0, len(new), step):
+                copy.write("".join([line[:-12] + tail for line in new[i : i + step]]))
+        groups = Counter(line[_GROUP] for line in new)
         cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (source_key uuid, digest uuid, "
-            "call_type text, unit_code text, day date, mark_day date) ON COMMIT DELETE ROWS"
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (call_type text, unit_code text, day date, "
+            "calls integer) ON COMMIT DELETE ROWS"
         )
         with cur.cursor.copy(f"COPY {stage} FROM STDIN") as copy:
-            chunk: list[str] = []
-            size = 0
-            for line in lines:
-                chunk.append(line)
-                size += len(line)
-                if size >= COPY_CHUNK:
-                    copy.write("".join(chunk))
-                    staged += len(chunk)
-                    chunk, size = [], 0
-            if chunk:
-                copy.write("".join(chunk))
-                staged += len(chunk)
+            copy.write("".join([f"{group}\t{n}\n" for group, n in groups.items()]))
         cur.execute(
-            f"WITH ins AS (INSERT INTO {qn(ledger)} (agency_id, source_key, digest, category, "  # noqa: S608
-            "call_type, unit_code, day, check_record_id) "
-            "SELECT %(agency)s, source_key, digest, %(category)s, call_type, unit_code, day, NULL "
-            f"FROM {stage} "
-            "ON CONFLICT DO NOTHING RETURNING source_key, call_type, unit_code, day), "
-            f"counted AS (INSERT INTO {qn(counts)} (agency_id, category, call_type, unit_code, "
-            "day, calls) SELECT %(agency)s, %(category)s, call_type, unit_code, day, count(*) "
-            "FROM ins GROUP BY call_type, unit_code, day "
+            f"INSERT INTO {counts} (agency_id, category, call_type, unit_code, day, calls) "  # noqa: S608
+            f"SELECT %s, %s, call_type, unit_code, day, calls FROM {stage} "
             "ON CONFLICT (agency_id, category, call_type, unit_code, day) "
-            f"DO UPDATE SET calls = {qn(counts)}.calls + EXCLUDED.calls) "
-            f"SELECT s.mark_day, count(*) FROM ins JOIN {stage} s USING (source_key) GROUP BY 1",
-            {"agency": agency_id, "category": category},
+            f"DO UPDATE SET calls = {counts}.calls + EXCLUDED.calls",
+            [agency_id, category],
         )
-        by_day = cur.fetchall()
-        counted = sum(n for _, n in by_day)
-        changed: list[str] = []
-        if counted < staged:  # some keys were in the ledger already: which of them changed?
-            cur.execute(  # one index probe per staged key (see existing_rows)
-                f"SELECT s.source_key FROM {stage} s CROSS JOIN LATERAL (SELECT l.digest "  # noqa: S608
-                f"FROM {qn(ledger)} l WHERE l.agency_id = %s AND l.source_key = s.source_key "
-                "LIMIT 1) l WHERE l.digest <> s.digest",
-                [agency_id],
-            )
-            changed = [r[0].hex for r in cur.fetchall()]
         cur.execute(f"TRUNCATE {stage}")
-    return counted, [d for d, _ in by_day], changed
+    days = sorted(dt.date.fromisoformat(d) for d in {line[_MARK] for line in new})
+    return len(new), days, changed
+
+
+def existing_digests(*, agency_id: uuid.UUID, keys: Sequence[str]) -> list[tuple[str, str]]:
+    """(key, digest) as 32 hex digits of the ledger rows of ``agency_id`` among ``keys``: one
+    unique-index probe per key (see :func:`existing_rows` for why not ``ANY``)."""
+    if not keys:
+        return []
+    table = connection.ops.quote_name(ImportedCall._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT l.source_key, l.digest FROM unnest(string_to_array(%s, ',')::uuid[]) "  # noqa: S608
+            f"AS k(key) CROSS JOIN LATERAL (SELECT source_key, digest FROM {table} "
+            "WHERE agency_id = %s AND source_key = k.key LIMIT 1) l",
+            [",".join(keys), agency_id],
+        )
+        return [(key.hex, digest.hex) for key, digest in cur.fetchall()]

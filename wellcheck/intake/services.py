@@ -10,7 +10,6 @@ the time cut to the hour), decided by the caller's ``ImportContext.tally``.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -278,15 +277,15 @@ def _others_in_sql(
     counted, days, changed = bulk.ledger_new_others(
         agency_id=ctx.agency.pk,
         category=OTHER,
-        lines=itertools.chain(
-            fast.lines,
-            (
+        lines=[
+            *fast.lines,
+            *(
                 f"{ledger_key(c.source_key)}\t{c.digest}\t{copy_text(c.call_type)}\t"
                 f"{copy_text(c.unit_code)}\t{c.day.isoformat()}\t"
                 f"{c.received_at.astimezone(zone).date().isoformat()}\n"
                 for c in slow
             ),
-        ),
+        ],
     )
     part["other_calls_counted"] += counted
     touched.update(days)
