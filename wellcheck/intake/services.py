@@ -99,6 +99,7 @@ class ImportContext:
     unit_ids: dict[str, int] = field(default_factory=dict)
     check_rows: bulk.RowBuilder = field(default_factory=lambda: bulk.RowBuilder(WellnessCheck))
     detail_rows: bulk.RowBuilder = field(default_factory=lambda: bulk.RowBuilder(CheckDetail))
+    probe_ledger: bool = False  # look keys up before the COPY (see bulk.ledger_new_others)
 
     @classmethod
     def build(cls, *, agency: Agency, profile: Profile, actor: User | None) -> ImportContext:
@@ -274,9 +275,10 @@ def _others_in_sql(
     if not fast and not slow:
         return calls
     zone = agency_zone(ctx.agency.pk)
-    counted, days, changed = bulk.ledger_new_others(
+    counted, days, changed, had_old = bulk.ledger_new_others(
         agency_id=ctx.agency.pk,
         category=OTHER,
+        probe_first=ctx.probe_ledger,
         lines=[
             *fast.lines,
             *(
@@ -287,6 +289,7 @@ def _others_in_sql(
             ),
         ],
     )
+    ctx.probe_ledger = had_old  # a hint only: the next batch probes first if this one had old keys
     part["other_calls_counted"] += counted
     touched.update(days)
     if changed:
