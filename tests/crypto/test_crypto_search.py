@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import strategies as st
 
 from wellcheck.audit.models import AuditEvent
+from wellcheck.checks.models import CheckDetail
 from wellcheck.crypto import blind, keyring
 from wellcheck.crypto.errors import WrongKey
 from wellcheck.crypto.providers import EnvKeyProvider, get_provider, set_provider
@@ -169,3 +170,17 @@ def test_ascii_fast_path_normalises_as_the_unicode_path(text: str) -> None:
     full = full.replace("'", "").replace("-", " ")
     full = " ".join(re.sub(r"[^a-z\s]", " ", full).split())
     assert blind.normalise_name(text) == full
+
+
+def test_a_person_with_several_checks_in_scope_comes_back_once(
+    world: World, people: dict[str, Person]
+) -> None:
+    """A unit-scoped officer reaches persons through their checks (a join): still one result."""
+    john = people["John Smith 1980"]
+    other, _, extra = record_check(world, given="Someone", family="Else", minutes_ago=20)
+    CheckDetail.objects.filter(pk=other.pk).update(person=john)
+    found = person_search(actor=world.officer_a, name="John Smith", birth_year=1980)
+    assert [m.person.pk for m in found] == [john.pk]
+    assert [m.person.pk for m in person_search(actor=world.supervisor_a, name="Jon Smyth")].count(
+        john.pk
+    ) == 1

@@ -104,6 +104,28 @@ def person_indexes(given: str, family: str, birth_date: dt.date | None) -> dict[
     }
 
 
+def split_name(text: str) -> tuple[str, str]:
+    """ "Smith, John" or "John Smith" -> ("John", "Smith"); one word is a family name."""
+    if "," in text:
+        family, _, given = text.partition(",")
+        return given.strip(), family.strip()
+    words = text.split()
+    if len(words) == 1:
+        return "", words[0]
+    return " ".join(words[:-1]), words[-1] if words else ""
+
+
+def alias_indexes(alias: str) -> dict[str, str]:
+    """The blind indexes of one alias ("Johnny Smith", "Smith, J"), under keys of their own: a
+    leaked table does not show which alias equals another person's name."""
+    values = name_values(*split_name(alias))
+    return {
+        "name_key": blind("person.alias_name", values["name"]),
+        "name_phonetic_key": blind("person.alias_name_phonetic", values["name_phonetic"]),
+        "family_phonetic_key": blind("person.alias_family_phonetic", values["family_phonetic"]),
+    }
+
+
 def person_indexes_of(person: object) -> dict[str, str]:
     """The indexer of ``people.Person`` (see ``BlindIndexField``)."""
     return person_indexes(

@@ -79,6 +79,30 @@ class Person(models.Model):
         )
 
 
+class PersonAliasKey(models.Model):
+    """The blind indexes of one alias of a person, so that aliases are searchable like names.
+
+    Holds no alias text (that stays encrypted in ``Person.aliases``). Rebuilt from the aliases by
+    ``people.services.person_alias_keys_sync`` whenever they are written; read only by the
+    person search, through a subquery of the restricted persons.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="alias_keys")
+    name_key = models.CharField(max_length=16)
+    name_phonetic_key = models.CharField(max_length=16)
+    family_phonetic_key = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["name_key"], name="people_alias_name_key"),
+            models.Index(fields=["name_phonetic_key"], name="people_alias_phonetic_key"),
+            models.Index(fields=["family_phonetic_key"], name="people_alias_family_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Alias index of {self.person_id}"
+
+
 class ConsentScope(models.TextChoices):
     ONGOING_SUPPORT = "ongoing_support", "Ongoing support or services (keeps the record)"
     FOLLOW_UP_CONTACT = "follow_up_contact", "Follow-up contact"

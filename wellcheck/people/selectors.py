@@ -1,9 +1,10 @@
 """Reads of persons, through the one door (``restrict``).
 
-``person_search`` finds persons by name (exact or forgiving: misspelt, accents, punctuation) and
-birth date or year without any plaintext in the query: it matches keyed blind indexes, decrypts
-the candidates, and re-checks each one against the query (truncated indexes give false
-positives by design), so only true matches come back. The search is audited without its terms.
+``person_search`` finds persons by name or alias (exact or forgiving: misspelt, accents,
+punctuation) and birth date or year without any plaintext in the query: it matches keyed blind
+indexes, decrypts the candidates, and re-checks each one against the query (truncated indexes
+give false positives by design), so only true matches come back. The search is audited without
+its terms.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import jellyfish
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 
 from wellcheck.accounts.models import User
 from wellcheck.accounts.permissions import Action
@@ -24,9 +27,10 @@ from wellcheck.crypto.blind import (
     name_values,
     name_values_of_normalised,
     normalise_name,
+    split_name,
 )
 from wellcheck.crypto.fields import Sealed
-from wellcheck.people.models import Person
+from wellcheck.people.models import Person, PersonAliasKey
 
 MAX_CANDIDATES = 500
 ENCRYPTED = ("given_name", "family_name", "date_of_birth")
@@ -38,17 +42,7 @@ class PersonMatch:
     person: Person
     score: float  # 0..1, Jaro-Winkler similarity of the normalised full names
     exact: bool  # same normalised name (and birth date when one was given)
-
-
-def split_name(text: str) -> tuple[str, str]:
-    """ "Smith, John" or "John Smith" -> ("John", "Smith"); one word is a family name."""
-    if "," in text:
-        family, _, given = text.partition(",")
-        return given.strip(), family.strip()
-    words = text.split()
-    if len(words) == 1:
-        return "", words[0]
-    return " ".join(words[:-1]), words[-1] if words else ""
+    via_alias: bool = False  # matched one of the person's aliases, not their name
 
 
 def _prefetch_keys(people: list[Person]) -> None:
@@ -72,29 +66,43 @@ def person_search(
     birth_year: int | None = None,
     limit: int = 25,
 ) -> list[PersonMatch]:
-    """Persons the actor may see who match; best first. Raises a crypto error on wrong keys."""
+    """Persons the actor may see who match by name or alias; best first. Raises a crypto error
+    on wrong keys."""
     given, family = split_name(name)
     q_given, q_family = normalise_name(given), normalise_name(family)
     query = name_values(given, family)
     if not (q_family or birth_date):
         return []
-    wanted = Q()
+    wanted, by_alias = Q(), None
     if q_family and q_given:
         wanted = Q(name_key=blind("person.name", query["name"])) | Q(
             name_phonetic_key=blind("person.name_phonetic", query["name_phonetic"])
         )
+        by_alias = {
+            "name_key": blind("person.alias_name", query["name"]),
+            "name_phonetic_key": blind("person.alias_name_phonetic", query["name_phonetic"]),
+        }
     elif q_family:
         wanted = Q(family_phonetic_key=blind("person.family_phonetic", query["family_phonetic"]))
+        by_alias = {
+            "family_phonetic_key": blind("person.alias_family_phonetic", query["family_phonetic"])
+        }
+    born = Q()
     if birth_date:
-        wanted &= Q(birth_date_key=blind("person.birth_date", birth_date.isoformat()))
+        born = Q(birth_date_key=blind("person.birth_date", birth_date.isoformat()))
     elif birth_year:
-        wanted &= Q(birth_year_key=blind("person.birth_year", str(birth_year)))
+        born = Q(birth_year_key=blind("person.birth_year", str(birth_year)))
+    if by_alias is not None:
+        wanted |= Q(_aliased(by_alias))
+    found = Person.objects.restrict(actor, Action.PERSON_VIEW).filter(wanted & born)
+    if len(found.query.alias_map) > 1:
+        # The actor's scope joined the person's checks: one row per check without DISTINCT. (Not
+        # otherwise: DISTINCT would look up the data key of every candidate beyond the limit.)
+        found = found.distinct()
     candidates = list(
-        Person.objects.restrict(actor, Action.PERSON_VIEW)
-        .filter(wanted)
-        .distinct()
-        .annotate(**{_KEY: keyring.key_column(Person, *ENCRYPTED)})
-        .order_by("pk")[:MAX_CANDIDATES]
+        found.annotate(**{_KEY: keyring.key_column(Person, *ENCRYPTED)}).order_by("pk")[
+            :MAX_CANDIDATES
+        ]
     )
     _prefetch_keys(candidates)
     matches = []
@@ -118,6 +126,24 @@ def person_search(
     return matches[:limit]
 
 
+def _aliased(keys: dict[str, str]) -> RawSQL:
+    """The condition "one of the person's aliases has one of these blind index values".
+
+    On PostgreSQL ``id = ANY(ARRAY(subquery))``: the subquery runs once and the condition is an
+    index condition on the primary key, so ORed with the name indexes it stays one bitmap index
+    scan (``id IN (subquery)`` ORed with them would scan the whole table). Elsewhere ``IN``.
+    """
+    q = connection.ops.quote_name
+    person = f"{q(Person._meta.db_table)}.{q('id')}"
+    where = " OR ".join(f"a.{q(column)} = %s" for column in keys)
+    inner = f"SELECT a.{q('person_id')} FROM {q(PersonAliasKey._meta.db_table)} a WHERE {where}"  # noqa: S608
+    if connection.vendor == "postgresql":
+        sql = f"{person} = ANY(ARRAY({inner}))"
+    else:
+        sql = f"{person} IN ({inner})"
+    return RawSQL(sql, list(keys.values()), output_field=BooleanField())  # noqa: S611
+
+
 def _recheck(
     person: Person,
     q_given: str,
@@ -126,25 +152,49 @@ def _recheck(
     birth_date: dt.date | None,
     birth_year: int | None,
 ) -> PersonMatch | None:
-    """Decrypt and compare with the query itself; drops false positives of truncated indexes."""
+    """Decrypt and compare with the query itself; drops false positives of truncated indexes.
+    The person's name is tried first, then (decrypted only then) each alias."""
     if birth_date or birth_year:
         dob = person.date_of_birth
         if birth_date and dob != birth_date:
             return None
         if birth_year and not birth_date and (dob is None or dob.year != birth_year):
             return None
-    p_given, p_family = normalise_name(person.given_name), normalise_name(person.family_name)
+    born = birth_date is None or person.date_of_birth == birth_date
+    if not q_family:
+        return PersonMatch(person=person, score=1.0, exact=born)
+    hit = _name_match(
+        normalise_name(person.given_name),
+        normalise_name(person.family_name),
+        q_given,
+        q_family,
+        query,
+    )
+    if hit is None:
+        for alias in person.aliases or []:
+            a_given, a_family = split_name(str(alias))
+            hit = _name_match(
+                normalise_name(a_given), normalise_name(a_family), q_given, q_family, query
+            )
+            if hit is not None:
+                return PersonMatch(
+                    person=person, score=hit[0], exact=hit[1] and born, via_alias=True
+                )
+        return None
+    return PersonMatch(person=person, score=hit[0], exact=hit[1] and born)
+
+
+def _name_match(
+    p_given: str, p_family: str, q_given: str, q_family: str, query: dict[str, str]
+) -> tuple[float, bool] | None:
+    """(score, exact) when a normalised name matches the query, else None."""
     values = name_values_of_normalised(p_given, p_family)
-    exact_name = bool(q_family) and values["name"] == query["name"]
-    if q_family and q_given:
-        if not exact_name and values["name_phonetic"] != query["name_phonetic"]:
+    exact = values["name"] == query["name"]
+    if q_given:
+        if not exact and values["name_phonetic"] != query["name_phonetic"]:
             return None
-    elif q_family and values["family_phonetic"] != query["family_phonetic"]:
+    elif values["family_phonetic"] != query["family_phonetic"]:
         return None
     full_q = f"{q_given} {q_family}".strip()
     full_p = f"{p_given} {p_family}".strip()
-    score = jellyfish.jaro_winkler_similarity(full_q, full_p) if full_q else 1.0
-    exact = (exact_name or not q_family) and (
-        birth_date is None or person.date_of_birth == birth_date
-    )
-    return PersonMatch(person=person, score=round(score, 4), exact=exact)
+    return round(jellyfish.jaro_winkler_similarity(full_q, full_p), 4), exact

@@ -16,7 +16,8 @@ from wellcheck.audit.events import EventType
 from wellcheck.audit.services import audit_record
 from wellcheck.checks.inputs import ConsentInput, PersonInput
 from wellcheck.core.errors import InvalidTransition, ServiceError
-from wellcheck.people.models import Consent, ConsentScope, Person
+from wellcheck.crypto.blind import alias_indexes
+from wellcheck.people.models import Consent, ConsentScope, Person, PersonAliasKey
 
 
 def person_record_at_check(
@@ -37,11 +38,25 @@ def person_record_at_check(
     target.date_of_birth = person.date_of_birth
     target.aliases = [a.strip() for a in person.aliases if a.strip()]
     target.save()
+    if existing is not None or target.aliases:
+        person_alias_keys_sync(person=target)
     if consent is not None:
         for scope in consent.scopes:
             if not target.consents.active().filter(scope=scope).exists():
                 _consent_create(actor=actor, person=target, scope=scope, consent=consent)
     return target
+
+
+def person_alias_keys_sync(*, person: Person) -> None:
+    """Rebuild the blind indexes of the person's aliases (``PersonAliasKey``) from its aliases.
+    Call it in the transaction that writes ``person.aliases``."""
+    PersonAliasKey.objects.filter(person=person).delete()
+    rows = []
+    for alias in person.aliases or []:
+        keys = alias_indexes(str(alias))
+        if keys["name_key"]:
+            rows.append(PersonAliasKey(person=person, **keys))
+    PersonAliasKey.objects.bulk_create(rows)
 
 
 def _consent_create(*, actor: User, person: Person, scope: str, consent: ConsentInput) -> Consent:
