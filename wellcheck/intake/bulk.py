@@ -1,7 +1,9 @@
 """The bulk path around the ORM, used only by ``intake.services`` inside its batch transaction.
 
 PostgreSQL: ``COPY`` (psycopg 3) into a temporary staging table shaped like the target, then one
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (idempotent even if two imports race).
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (idempotent even if two imports race); the
+ledger rows of new calls, whose keys are known new under the agency's import lock, are COPYed
+straight into the ledger (:func:`copy_new`, :func:`ledger_new_others`).
 SQLite: ``executemany`` of the same ``INSERT ... ON CONFLICT DO NOTHING``. Values are converted
 with the model fields' own database conversion (UUIDs, datetimes, decimals), so both databases
 store exactly what the ORM would.
