@@ -56,8 +56,8 @@ def test_a_replaced_kek_file_fails_loudly_instead_of_using_the_old_key(
 
 
 def test_expired_data_keys_are_pruned(monkeypatch: pytest.MonkeyPatch) -> None:
-    keyring.reset_caches()
     monkeypatch.setattr(keyring, "PRUNE_ABOVE", 3)
+    keyring.reset_caches()
     clock = [1000.0]
     monkeypatch.setattr(keyring.time, "monotonic", lambda: clock[0])
     for i in range(4):
@@ -65,4 +65,8 @@ def test_expired_data_keys_are_pruned(monkeypatch: pytest.MonkeyPatch) -> None:
     clock[0] += keyring.CACHE_SECONDS + 1
     keyring._remember("dknew", b"n" * 32)
     assert set(keyring._keys) == {"dknew"}
+    # live keys are kept, and the next scan waits until the cache has doubled
+    for i in range(5):
+        keyring._remember(f"dklive{i}", b"l" * 32)
+    assert len(keyring._keys) == 6 and keyring._prune_at[0] >= 6
     keyring.reset_caches()

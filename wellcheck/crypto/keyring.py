@@ -38,6 +38,7 @@ def reset_caches() -> None:
         _aeads.clear()
         _current.clear()
         _kek_aeads.clear()
+        _prune_at[0] = PRUNE_ABOVE
 
 
 _kek_aeads: dict[bytes, AESGCM] = {}
@@ -89,12 +90,13 @@ def _open(aes: AESGCM, dek_id: str, scope: str, kek_id: str, wrapped: str) -> by
 
 
 PRUNE_ABOVE = 5000
+_prune_at = [PRUNE_ABOVE]  # next size that triggers a prune (grows while keys are still live)
 
 
 def _remember(dek_id: str, key: bytes) -> bytes:
     now = time.monotonic()
     with _lock:
-        if len(_keys) > PRUNE_ABOVE:
+        if len(_keys) > _prune_at[0]:
             _prune(now)
         _keys[dek_id] = (now + CACHE_SECONDS, key)
     return key
@@ -102,10 +104,12 @@ def _remember(dek_id: str, key: bytes) -> bytes:
 
 def _prune(now: float) -> None:
     """Forget expired keys (caller holds the lock): with one key per person, a process that
-    searches many persons would otherwise keep every key it ever unwrapped."""
+    searches many persons would otherwise keep every key it ever unwrapped. The next prune waits
+    until the cache has doubled, so a burst of live keys does not rescan it on every insert."""
     for cache in (_keys, _aeads):
         for dek_id in [k for k, (until, _) in cache.items() if until <= now]:
             del cache[dek_id]
+    _prune_at[0] = max(PRUNE_ABOVE, 2 * len(_keys))
 
 
 _aeads: dict[str, tuple[float, AESGCM]] = {}
@@ -190,7 +194,7 @@ def remember_rows(rows: Iterable[str | None]) -> None:
         opened.append((dek_id, _open(aes, dek_id, scope, kek_id, wrapped)))
     if opened:
         with _lock:
-            if len(_keys) > PRUNE_ABOVE:
+            if len(_keys) > _prune_at[0]:
                 _prune(now)
             for dek_id, key in opened:
                 _keys[dek_id] = (now + CACHE_SECONDS, key)
