@@ -55,3 +55,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             f"WELLCHECK_REQUIRE_REAL_DATA=1 but {cfs} lacks {', '.join(missing)}: "
             "the real-data tests would be skipped."
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_audit_side_writer(django_db_setup: None, django_db_blocker: object) -> object:
+    """The audit side writer (``wellcheck.audit.side``) keeps a connection of its own; close it
+    before the test database is dropped (teardown runs before ``django_db_setup``'s)."""
+    yield
+    from wellcheck.audit.side import side_writer_close
+
+    side_writer_close()

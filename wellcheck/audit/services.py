@@ -20,6 +20,7 @@ from django.utils import timezone
 from wellcheck.audit.chain import append_event
 from wellcheck.audit.events import CATEGORY_OF, EventType, Outcome
 from wellcheck.audit.models import AuditEvent
+from wellcheck.audit.side import PendingEvent, start_append
 from wellcheck.core.context import current_client_ip, current_request_id
 
 MASK = "[masked]"
@@ -66,13 +67,64 @@ def audit_record(
     agency_id: Any = None,
 ) -> AuditEvent:
     """Append one event in the current transaction (or autocommit when there is none)."""
+    return append_event(
+        build_event(
+            actor=actor,
+            event_type=event_type,
+            target=target,
+            target_type=target_type,
+            target_id=target_id,
+            outcome=outcome,
+            reason=reason,
+            recipients=recipients,
+            changes=changes,
+            details=details,
+            component=component,
+            agency_id=agency_id,
+        )
+    )
+
+
+def audit_read_begin(
+    *,
+    actor: Any,
+    event_type: EventType | str,
+    target: models.Model | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> PendingEvent:
+    """Start appending a read event; the caller runs its remaining queries, then ``.wait()``s
+    before returning any data. Outside a transaction on PostgreSQL the append overlaps those
+    queries (``wellcheck.audit.side``); elsewhere it is appended here, as ``audit_record`` does."""
+    event = build_event(
+        actor=actor, event_type=event_type, target=target, reason=reason, details=details
+    )
+    return start_append(event)
+
+
+def build_event(
+    *,
+    actor: Any,
+    event_type: EventType | str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    outcome: Outcome | str = Outcome.SUCCESS,
+    reason: str = "",
+    recipients: list[str] | None = None,
+    changes: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    component: str = "web",
+    agency_id: Any = None,
+) -> AuditEvent:
+    """The unsaved event, with the request's id and address taken from the calling thread."""
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
     actor_pk = getattr(actor, "pk", None) if actor is not None else None
     if agency_id is None and actor is not None:
         agency_id = getattr(actor, "agency_id", None)
-    event = AuditEvent(
+    return AuditEvent(
         occurred_at=timezone.now(),
         component=component,
         event_type=str(event_type),
@@ -90,7 +142,6 @@ def audit_record(
         changes=changes or {},
         details=details or {},
     )
-    return append_event(event)
 
 
 def audit_record_failure(**kwargs: Any) -> AuditEvent:

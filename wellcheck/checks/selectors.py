@@ -20,7 +20,7 @@ from django.utils import timezone
 from wellcheck.accounts.models import Agency, Unit, User
 from wellcheck.accounts.permissions import Action, Role, Scope, scope_for
 from wellcheck.audit.events import EventType
-from wellcheck.audit.services import audit_record
+from wellcheck.audit.services import audit_read_begin
 from wellcheck.checks.models import (
     CheckDetail,
     CheckReview,
@@ -212,6 +212,13 @@ def check_get_identifying(*, actor: User, check_id: uuid.UUID, reason: str = "")
     )
     if detail is None:
         return None
+    # The event's commit runs beside the remaining queries; it is waited for before returning.
+    pending = audit_read_begin(
+        actor=actor,
+        event_type=EventType.CHECK_VIEWED,
+        target=detail.check_record,
+        reason=reason,
+    )
     responders = list(detail.responders.order_by("username"))
     consents = (
         list(Consent.objects.filter(person_id=detail.person_id).select_related("taken_by"))
@@ -221,12 +228,7 @@ def check_get_identifying(*, actor: User, check_id: uuid.UUID, reason: str = "")
     follow_ups = list(
         FollowUp.objects.filter(check_record_id=check_id).select_related("assigned_to")
     )
-    audit_record(
-        actor=actor,
-        event_type=EventType.CHECK_VIEWED,
-        target=detail.check_record,
-        reason=reason,
-    )
+    pending.wait()
     return Identity(detail=detail, responders=responders, consents=consents, follow_ups=follow_ups)
 
 
