@@ -158,7 +158,9 @@ def test_ledger_key_migration_keeps_a_reimport_idempotent(tmp_path: Path) -> Non
     from wellcheck.accounts.models import Agency
     from wellcheck.intake.models import CallCount, ImportedCall
     from wellcheck.intake.testing import import_file
+    from wellcheck.testing.personas import ensure_shared_codes
 
+    ensure_shared_codes()  # an earlier transactional test's flush removed the migration's codes
     path = tmp_path / "one.csv"
     path.write_text(",".join(f'"{h}"' for h in HEADER) + "\n" + _row(7, "2023-06-01 12:00:00"))
     profile = load_profile("san_diego")
