@@ -314,3 +314,6 @@ WELLCHECK_AUDIT_ARCHIVE_DIR = Path(
 # PostgreSQL: a read event that is its own transaction may commit without waiting for the WAL
 # flush (faster reads; after a database crash the last ~0.6 s of read events can be missing).
 WELLCHECK_AUDIT_ASYNC_READ_COMMIT = env_bool("WELLCHECK_AUDIT_ASYNC_READ_COMMIT", False)
+# PostgreSQL: a read's event is committed on a side connection (one per app process) while the
+# read's remaining queries run; the read still waits for it (wellcheck/audit/side.py).
+WELLCHECK_AUDIT_SIDE_WRITER = env_bool("WELLCHECK_AUDIT_SIDE_WRITER", True)
