@@ -366,6 +366,11 @@ def test_a_record_outside_scope_answers_404_and_the_attempt_is_audited(world: Wo
     assert event.component == "web"
     _no_plaintext(event, "john", "smith")  # the query string is never written
     assert_not_audited(EventType.CHECK_VIEWED, after=mark)
+    # a path that matches no route (a browser's favicon request, a typo) is not an attempt
+    mark = audit_mark()
+    assert client.get("/favicon.ico").status_code == 404
+    assert client.get("/no-such-page/").status_code == 404
+    assert_not_audited(EventType.ACCESS_DENIED, after=mark)
     # the owner's read is not a refusal
     mark = audit_mark()
     assert _signed_in("officer_a").get(f"/checks/{check.pk}/").status_code in (200, 302)

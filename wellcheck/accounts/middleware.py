@@ -75,6 +75,7 @@ class DeniedAccessAuditMiddleware:
     every 403 or 404 a signed-in actor receives is written, with the method, path and status:
     probing for records shows in the trail and in the unusual-access report. The path holds
     record ids only (the query string, which may hold a searched name, is never written).
+    Paths that match no route (``/favicon.ico``, typos) are not written either.
     Anonymous requests are not written: they are turned away before any record is looked up,
     and writing them would let anyone fill the trail. API requests are seen here with the actor
     DRF authenticated (DRF sets the user on the underlying request).
@@ -87,12 +88,17 @@ class DeniedAccessAuditMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code in self.STATUSES:
+        if response.status_code in self.STATUSES and _routed(request):
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
-                if not request.path.startswith(settings.STATIC_URL):
-                    _audit_denied(request, user, response.status_code)
+                _audit_denied(request, user, response.status_code)
         return response
+
+
+def _routed(request: HttpRequest) -> bool:
+    """Only answers of a real route count: an unknown path (a browser's ``/favicon.ico``, a
+    typo, static files) is not an attempt to reach a record and would flood the trail."""
+    return getattr(request, "resolver_match", None) is not None
 
 
 def _audit_denied(request: HttpRequest, user: object, status: int) -> None:
