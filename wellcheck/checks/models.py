@@ -84,8 +84,14 @@ class WellnessCheck(models.Model):
     """The de-identified facts of one check. Safe to count; never holds identity or free text."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="checks")
-    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="checks")
+    # No single-column indexes on agency and unit: the (agency, received_at) and (unit, state)
+    # indexes lead with them and serve every lookup by either (including ON DELETE checks).
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="checks", db_index=False
+    )
+    unit = models.ForeignKey(
+        "accounts.Unit", on_delete=models.PROTECT, related_name="checks", db_index=False
+    )
     state = models.CharField(max_length=12, choices=CheckState.choices, default=CheckState.DRAFT)
     record_mode = models.CharField(
         max_length=12, choices=RecordMode.choices, default=RecordMode.IDENTIFIED
@@ -99,11 +105,11 @@ class WellnessCheck(models.Model):
     )
     received_at = models.DateTimeField(help_text="Exact for records; the hour for tallies.")
     initiator = models.ForeignKey(
-        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     reasons = models.ManyToManyField(Code, blank=True, related_name="+")
     triage = models.ForeignKey(
-        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     caller_told = models.BooleanField(
         null=True, blank=True, help_text="Was the caller told whether police would attend?"
@@ -114,7 +120,7 @@ class WellnessCheck(models.Model):
     )
     referrals = models.ManyToManyField(Code, blank=True, related_name="+")
     outcome_review = models.ForeignKey(
-        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Code, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     outcome_reviewed_at = models.DateTimeField(null=True, blank=True)
     co_responder_present = models.BooleanField(null=True, blank=True)
@@ -128,10 +134,20 @@ class WellnessCheck(models.Model):
         null=True, blank=True, help_text="Arrived to cleared."
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -152,6 +168,17 @@ class WellnessCheck(models.Model):
         indexes = [
             models.Index(fields=["agency", "received_at"]),
             models.Index(fields=["unit", "state"]),
+            # Nullable foreign keys: an imported check has none of these set, so a full index
+            # would hold a NULL entry per import. Partial indexes still serve `fk = x` lookups
+            # (the access filters and the ON DELETE checks from the referenced tables).
+            *(
+                models.Index(
+                    fields=[fk],
+                    condition=Q(**{f"{fk}__isnull": False}),
+                    name=f"check_{fk}_partial",
+                )
+                for fk in ("initiator", "triage", "outcome_review", "created_by", "assigned_to")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,7 +213,6 @@ class CheckDetail(models.Model):
     address_key = models.CharField(
         max_length=64,
         blank=True,
-        db_index=True,
         help_text="Blind index of the normalised address (core/blind.py), for same-address history.",  # noqa: E501
     )
     latitude = EncryptedDecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
@@ -203,7 +229,22 @@ class CheckDetail(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="check_details",
+        db_index=False,
     )
+
+    class Meta:
+        indexes = [
+            # Matched by equality only (an HMAC): a plain btree, without the varchar_pattern_ops
+            # "_like" twin that db_index=True adds on PostgreSQL.
+            models.Index(fields=["address_key"], name="checkdetail_address_key"),
+            # Imported details have no person; the partial index serves `person_id = x` lookups and
+            # the ON DELETE SET NULL from people.Person.
+            models.Index(
+                fields=["person"],
+                condition=Q(person__isnull=False),
+                name="checkdetail_person_partial",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Detail of {self.check_record_id}"
