@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=None)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--db", default="wc_intake_bench")
-    parser.add_argument("--batch-size", type=int, default=10000)
+    parser.add_argument("--batch-size", type=int, default=50_000)
     parser.add_argument("--data-dir", default="/tmp/wc_intake_bench")  # noqa: S108
     args = parser.parse_args()
 

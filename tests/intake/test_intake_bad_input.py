@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from wellcheck.accounts.models import Agency, RecordPolicy, Unit
 from wellcheck.audit.models import AuditEvent
 from wellcheck.checks.models import CheckDetail, WellnessCheck
-from wellcheck.intake.models import CallCount, ImportedCall, ImportRun
-from wellcheck.intake.testing import import_file, real_data_dir
+from wellcheck.intake.models import CallCount, ImportRun
+from wellcheck.intake.testing import import_file, ledger_calls, real_data_dir
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def snapshot() -> dict[str, int]:
     return {
         "checks": WellnessCheck.objects.count(),
         "details": CheckDetail.objects.count(),
-        "calls": ImportedCall.objects.count(),
+        "calls": ledger_calls(),
         "counts": CallCount.objects.count(),
         "runs": ImportRun.objects.count(),
         "units": Unit.objects.count(),
@@ -121,7 +121,7 @@ def test_unparseable_time_goes_to_reject_file_with_line_and_reason(
     assert all("no parseable time in 'date_time'" in r[1] for r in rows[1:])
     assert rows[1][2].startswith("E2,yesterday")
     assert not WellnessCheck.objects.filter(source_key__isnull=True).exists()
-    assert ImportedCall.objects.count() == 1
+    assert ledger_calls() == 1
 
 
 def test_row_with_unknown_extra_columns_is_rejected(sdpd: Agency, tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def test_kill_9_then_rerun_equals_one_clean_import(tmp_path: Path) -> None:
         "san_diego",
         "--create-agency",
         "--batch-size",
-        "1000",
+        "100",  # 266 batches: the import is fast, and the kill must land in the middle
         "--json",
         "--reject-file",
         str(tmp_path / "rejects.csv"),
@@ -140,7 +140,7 @@ def test_kill_9_then_rerun_equals_one_clean_import(tmp_path: Path) -> None:
         while killed.batches_done() < 3:
             assert proc.poll() is None, "the import finished before it could be killed"
             assert time.monotonic() < deadline
-            time.sleep(0.05)
+            time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -148,7 +148,7 @@ def test_kill_9_then_rerun_equals_one_clean_import(tmp_path: Path) -> None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
     at_kill = killed.batches_done()
-    assert 3 <= at_kill < 27, at_kill  # 26,595 rows in batches of 1,000
+    assert 3 <= at_kill < 266, at_kill  # 26,595 rows in batches of 100
 
     rerun = _manage(data_dir, killed, *args)
     assert rerun.returncode == 0, rerun.stderr

@@ -12,26 +12,20 @@ import csv
 import hashlib
 import io
 import os
-import queue
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.db import connection
-
 from wellcheck.accounts.models import Agency, RecordPolicy, User
 from wellcheck.core.errors import ServiceError
-from wellcheck.intake import services
+from wellcheck.intake import producer, services
 from wellcheck.intake.models import ImportRun, RunStatus
-from wellcheck.intake.parse import Call, FastOthers, Rejected, RowParser, ledger_key
+from wellcheck.intake.parse import Call, Rejected, RowParser
 from wellcheck.intake.profiles import Profile
 from wellcheck.intake.reader import CsvSource, Refused
 
 PREFLIGHT_ROWS = 1000
-SWITCH_INTERVAL = 0.0005  # seconds
 Progress = Callable[[int, int, int], None]
 
 
@@ -128,7 +122,7 @@ def run_import(
     path: Path,
     actor: User | None = None,
     reject_path: Path | None = None,
-    batch_size: int = 10000,
+    batch_size: int = 50_000,
     progress: Progress | None = None,
     run: ImportRun | None = None,
     file_name: str | None = None,
@@ -186,123 +180,6 @@ def run_import(
     )
 
 
-@dataclass
-class _Batch:
-    calls: list[Call]
-    fast: FastOthers
-    rejects: list[Rejected]
-    consumed: int
-    bytes_done: int
-    tail: bool = False  # the last, partial batch: progress is reported once at the end
-
-
-@dataclass
-class _End:
-    notes: list[str]
-    consumed: int
-
-
-@dataclass
-class _Failed:
-    error: BaseException
-
-
-class _Producer(threading.Thread):
-    """Reads and parses the file into batches on its own thread, while the caller's thread
-    writes the previous batch (the database works while Python parses; psycopg releases the
-    GIL while it waits). Pure Python: no database access here. At most ``AHEAD`` batches wait."""
-
-    AHEAD = 1
-
-    def __init__(self, ctx: services.ImportContext, run: ImportRun, path: Path) -> None:
-        super().__init__(name="intake-parse", daemon=True)
-        self.ctx, self.path = ctx, path
-        self.size, self.skip = run.batch_size, run.rows_done
-        self.file_size = path.stat().st_size
-        self.queue: queue.Queue[_Batch | _End | _Failed] = queue.Queue(maxsize=self.AHEAD)
-        self.stop = threading.Event()
-        # The fast path for other calls writes staging lines for PostgreSQL's COPY.
-        self.fast_path = connection.vendor == "postgresql"
-        from wellcheck.insights.rollups import agency_zone
-
-        self.mark_zone = agency_zone(ctx.agency.pk)
-        self.header: Any = None
-
-    def _put(self, item: _Batch | _End | _Failed) -> bool:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run(self) -> None:
-        try:
-            self._run()
-        except BaseException as exc:  # handed to the writing thread, which raises it
-            self._put(_Failed(exc))
-
-    def _run(self) -> None:
-        ctx, size, skip = self.ctx, self.size, self.skip
-        with CsvSource(self.path, ctx.profile) as source:
-            parser = RowParser(
-                ctx.profile, source.header, tally=ctx.tally, mark_zone=self.mark_zone
-            )
-            self.header = source.header
-            consumed = 0
-            calls: list[Call] = []
-            rejects: list[Rejected] = []
-            fast = self._new_fast()
-            seen: set[str] = set()  # ledger keys of this batch
-            parse_other = parser.parse_other if self.fast_path else None
-            for raw in source.rows():
-                consumed += 1
-                if consumed <= skip:
-                    if not raw.error and not parser._get(raw.values, "incident_number"):
-                        parser.parse(raw)  # keeps the derived-key occurrence counts identical
-                    continue
-                got = parse_other(raw) if parse_other is not None else None
-                if got is not None and got[0] not in seen:
-                    seen.add(got[0])
-                    fast.keys.append(got[0])
-                    fast.lines.append(got[1])
-                    fast.rows.append(raw)
-                else:
-                    parsed = parser.parse(raw)
-                    if isinstance(parsed, Rejected):
-                        rejects.append(parsed)
-                    else:
-                        calls.append(parsed)
-                        seen.add(ledger_key(parsed.source_key))
-                if len(calls) + len(fast) + len(rejects) >= size:
-                    batch = _Batch(calls, fast, rejects, consumed, source.bytes_read)
-                    if not self._put(batch):
-                        return
-                    calls, rejects, fast, seen = [], [], self._new_fast(), set()
-            if calls or fast or rejects:
-                if not self._put(_Batch(calls, fast, rejects, consumed, source.size, tail=True)):
-                    return
-            notes = list(source.notes.notes)
-            if source.notes.junk_lines:
-                notes.append(f"{source.notes.junk_lines} blank or junk line(s) skipped")
-            if source.notes.repeated_headers:
-                notes.append(f"{source.notes.repeated_headers} repeated header line(s) skipped")
-            self._put(_End(notes, consumed))
-
-    def _new_fast(self) -> FastOthers:
-        return FastOthers(parser=self._reparser) if self.fast_path else FastOthers()
-
-    @property
-    def _reparser(self) -> RowParser:
-        # The writing thread's own parser (same profile and header), for rows parsed again.
-        if not hasattr(self, "_reparser_obj"):
-            self._reparser_obj = RowParser(
-                self.ctx.profile, self.header, tally=self.ctx.tally, mark_zone=self.mark_zone
-            )
-        return self._reparser_obj
-
-
 def _stream(
     ctx: services.ImportContext,
     run: ImportRun,
@@ -310,59 +187,45 @@ def _stream(
     rejects: RejectFile,
     progress: Progress | None,
 ) -> list[str]:
-    producer = _Producer(ctx, run, path)
-    switch = sys.getswitchinterval()
-    # The writing thread mostly waits for the database; when an answer arrives it should get
-    # the GIL back from the parsing thread at once, not after the default 5 ms.
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    producer.start()
+    from wellcheck.insights.rollups import agency_zone
+
+    job = producer.Job(
+        path=path,
+        profile=ctx.profile,
+        tally=ctx.tally,
+        mark_zone=agency_zone(ctx.agency.pk),
+        batch_size=run.batch_size,
+        skip=run.rows_done,
+        fast=not ctx.legacy,  # ledger rows from before 0005 are keyed by the full parse
+    )
+    file_size = path.stat().st_size
+    source = producer.Producer(job)
+    source.start()
     try:
         while True:
-            item = producer.queue.get()
-            if isinstance(item, _Failed):
-                raise item.error
-            if isinstance(item, _End):
+            item = source.get()
+            if isinstance(item, producer.Failed):
+                if item.error is not None:
+                    raise item.error
+                raise RuntimeError(f"The import's parsing failed: {item.message}")
+            if isinstance(item, producer.End):
                 if progress:
-                    progress(item.consumed, producer.file_size, producer.file_size)
+                    progress(item.consumed, file_size, file_size)
                 return item.notes
             for rejected in item.rejects:
                 rejects.add(rejected)
-            _commit(
-                ctx,
-                run,
-                item.calls,
-                len(item.rejects),
-                item.consumed,
-                item.bytes_done,
-                rejects,
-                item.fast,
+            reject_bytes = rejects.flush()
+            services.import_batch_apply(
+                ctx=ctx,
+                run=run,
+                others=item.others,
+                calls=item.calls,
+                rejected=len(item.rejects),
+                rows_consumed=item.consumed,
+                bytes_done=item.bytes_done,
+                reject_bytes=reject_bytes,
             )
             if progress and not item.tail:
-                progress(item.consumed, item.bytes_done, producer.file_size)
+                progress(item.consumed, item.bytes_done, file_size)
     finally:
-        producer.stop.set()
-        producer.join()
-        sys.setswitchinterval(switch)
-
-
-def _commit(
-    ctx: services.ImportContext,
-    run: ImportRun,
-    calls: list[Call],
-    rejected: int,
-    consumed: int,
-    bytes_done: int,
-    rejects: RejectFile,
-    fast: FastOthers | None = None,
-) -> None:
-    reject_bytes = rejects.flush()
-    services.import_batch_apply(
-        ctx=ctx,
-        run=run,
-        calls=calls,
-        rejected=rejected,
-        rows_consumed=consumed,
-        bytes_done=bytes_done,
-        reject_bytes=reject_bytes,
-        fast=fast,
-    )
+        source.close()

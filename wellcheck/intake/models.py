@@ -62,7 +62,7 @@ class ImportRun(models.Model):
     )
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     message = models.CharField(max_length=500, blank=True)
-    batch_size = models.PositiveIntegerField(default=10000)
+    batch_size = models.PositiveIntegerField(default=50_000)
     batches_done = models.PositiveIntegerField(default=0)
     rows_done = models.BigIntegerField(default=0, help_text="Data rows consumed (incl. rejected).")
     bytes_done = models.BigIntegerField(default=0)
@@ -94,7 +94,9 @@ class ImportRun(models.Model):
 
 
 class ImportedCall(models.Model):
-    """One dispatch call seen by the importer (any category). Unique per agency and key.
+    """The ledger before 0005: one row per dispatch call seen. Imports since 0005 keep the ledger
+    in ``LedgerPage``; rows still here are read as a fallback and moved into pages the next time
+    their call is imported. Unique per agency and key.
 
     Its foreign keys are not database constraints (``db_constraint=False``): this is a ledger
     written in bulk (one row per call, millions), PostgreSQL's per-row foreign-key triggers cost
@@ -149,13 +151,56 @@ class ImportedCall(models.Model):
         return _agency_scope(actor, scope)
 
 
-class CallCount(models.Model):
-    """Calls per agency, category, call type, beat (unit code) and local day.
+class LedgerPage(models.Model):
+    """A page of the importer's ledger: every dispatch call seen whose key falls in one bucket.
 
-    Every imported call is counted once here, whatever its category: welfare checks, mental-health
-    calls and all other calls. "Welfare checks as a share of all calls" is
-    ``sum(calls where category=welfare_check) / sum(calls)``. Kept exact by the importer's ledger:
-    a re-imported call is not counted twice, a changed call moves between groups.
+    The ledger is what makes a re-import exact: for each call it keeps a keyed 64-bit hash of its
+    incident key, a keyed 64-bit hash of the values stored (to see a changed row), the count group
+    it was counted in (category, call type, beat, local day) and whether it has a check. Calls are
+    grouped into pages by a keyed hash of their incident number without its last digits
+    (``Profile.key_bucket_drop``), so the calls of one export, which dispatch numbers in sequence,
+    share a few pages: an import reads and writes one row per thousand calls, not one per call.
+    Entries are packed (``intake.ledger``). No plaintext: every identifier in a page is a keyed
+    hash. ``ImportedCall`` rows written before 0005 are read as a fallback and moved into pages.
+    """
+
+    agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique constraint's leading column serves lookups by agency
+    )
+    bucket = models.BigIntegerField(help_text="Keyed 63-bit hash of the calls' bucket text.")
+    entries = models.BinaryField(help_text="Packed entries (intake.ledger.encode).")
+    calls = models.PositiveIntegerField(default=0, help_text="Number of entries.")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "bucket"], name="ledger_page_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Ledger page {self.bucket} ({self.calls} calls)"
+
+    @classmethod
+    def scope_filter(cls, actor: User, scope: Scope) -> Q:
+        return _agency_scope(actor, scope)
+
+
+class CallCount(models.Model):
+    """Calls per agency, category, call type, beat (unit code) and local day, as a log of counts.
+
+    Every imported call is counted here, whatever its category: welfare checks, mental-health
+    calls and all other calls. A group's count is the **sum** of its rows: each import batch
+    appends one row per group it changed (a call moved to another group appends -1 to the old
+    group), so the importer only ever appends, never looks rows up or updates them, and the
+    table needs no unique index (before 0005 an upsert per group cost more than the rest of an
+    import). "Welfare checks as a share of all calls" is
+    ``sum(calls where category=welfare_check) / sum(calls)``. Kept exact by the importer's
+    ledger: a re-imported call is not counted twice, a changed call moves between groups.
     """
 
     agency = models.ForeignKey(
@@ -169,18 +214,12 @@ class CallCount(models.Model):
     call_type = models.CharField(max_length=40)
     unit_code = models.CharField(max_length=40, blank=True)
     day = models.DateField()
-    calls = models.IntegerField(default=0)
+    calls = models.IntegerField(default=0, help_text="Calls added (negative: moved away).")
 
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["agency", "category", "call_type", "unit_code", "day"],
-                name="call_count_unique",
-            )
-        ]
-        indexes = [models.Index(fields=["agency", "day"])]
+        indexes = [models.Index(fields=["agency", "day"], name="call_count_day")]
 
     def __str__(self) -> str:
         return f"{self.call_type} {self.unit_code} {self.day}: {self.calls}"

@@ -30,6 +30,7 @@ WELFARE: str = CallCategory.WELFARE_CHECK.value
 MENTAL: str = CallCategory.MENTAL_HEALTH.value
 OTHER: str = CallCategory.OTHER.value
 _ISO = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"}
+Group = tuple[str, str, str, str]  # a count group: category, call type, beat, local day (ISO)
 
 
 @dataclass(slots=True)
@@ -48,6 +49,10 @@ class Call:
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     warnings: list[str] = field(default_factory=list)
+    page_key: bytes = b""  # the ledger's key, bucket and val (intake.ledger)
+    bucket: int = 0
+    val: bytes = b""
+    mark_day: dt.date | None = None  # local day in the agency's zone (analytics' dirty days)
 
     @property
     def is_check(self) -> bool:
@@ -70,35 +75,6 @@ HOUR_CACHE_LIMIT = 100_000
 def copy_text(value: str) -> str:
     """A value as a field of PostgreSQL's COPY text format (backslash escapes)."""
     return value.translate(_COPY_ESCAPES)
-
-
-@dataclass(slots=True)
-class FastOthers:
-    """The "other" calls of a batch that needed no repair, as staging lines for PostgreSQL's
-    COPY (``source_key, digest, call_type, unit_code, day, mark_day``: see
-    :meth:`RowParser.parse_other`), each the first occurrence of its key in the batch. ``rows``
-    keeps the raw rows, so a call the database finds changed is parsed again in full
-    (:meth:`RowParser.parse` gives the same values).
-    """
-
-    keys: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    rows: list[RawRow] = field(default_factory=list)
-    parser: RowParser | None = None  # not the producing parser's instance (another thread)
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def calls(self, keys: set[str] | None = None) -> list[Call]:
-        """The full parse of the rows (of those ``keys`` only, if given), in file order."""
-        assert self.parser is not None
-        out = []
-        for key, row in zip(self.keys, self.rows, strict=True):
-            if keys is None or key in keys:
-                call = self.parser.parse(row)
-                assert isinstance(call, Call)  # parse_other accepted it: parse does too
-                out.append(call)
-        return out
 
 
 @lru_cache(maxsize=1)
@@ -149,6 +125,28 @@ def import_key(value: str) -> str:
     return o.hexdigest()
 
 
+@lru_cache(maxsize=1)
+def _page_states() -> tuple[Any, Any, Any]:
+    """Keyed BLAKE2b-64 states for the ledger's entry keys, vals and buckets (intake.ledger)."""
+    base = _key("import_key")
+    return tuple(  # type: ignore[return-value]
+        hashlib.blake2b(key=hashlib.sha256(label + base).digest(), digest_size=8)
+        for label in (b"intake-page-key|", b"intake-page-val|", b"intake-page-bucket|")
+    )
+
+
+def page_hash(kind: int, text: str) -> bytes:
+    """kind 0: an entry key, 1: an entry val, 2: a bucket (see :func:`bucket_id`)."""
+    h = _page_states()[kind].copy()
+    h.update(text.encode())
+    return h.digest()
+
+
+def bucket_id(text: str) -> int:
+    """A bucket as a non-negative 63-bit integer (a PostgreSQL bigint)."""
+    return int.from_bytes(page_hash(2, text), "big") >> 1
+
+
 class RowParser:
     """Parses rows of one file under one profile. Keeps only the occurrence counts of keyless
     rows (hashes), so memory stays flat for files with incident numbers."""
@@ -175,13 +173,16 @@ class RowParser:
             self.pos.get(name, absent)
             for name in ("received_at", "call_type", "unit", "incident_number", "disposition")
         )
-        # parse_other's caches: local hour -> (UTC hour, local day, day in mark_zone) or None
-        # when that hour is not one offset of whole hours; call type / beat -> COPY text or None.
+        # fast()'s caches: local hour -> see _hour; raw call type / beat / disposition -> value.
         self.mark_zone = mark_zone
         self._hours: dict[str, tuple[str, str, str] | None] = {}
         self._types: dict[str, str | None] = {}
-        self._units: dict[str, tuple[str, str] | None] = {}
+        self._units: dict[str, str | None] = {}
+        self._outcomes: dict[str, str] = {}
+        self._buckets: dict[str, int] = {}
         self._key_prefix = f"{profile.key_namespace}|"
+        self._drop = profile.key_bucket_drop
+        self._key_state, self._val_state, _ = _page_states()
 
     def _get(self, values: list[str], name: str) -> str:
         i = self.pos.get(name)
@@ -297,10 +298,14 @@ class RowParser:
             address = self.address(values)
         if incident:
             key = import_key(f"{p.key_namespace}|{incident}")
+            key_text = self._key_prefix + incident
+            stem = incident[: -self._drop] if self._drop else incident
         else:
             key = self._derived_key(values, local, call_type, address)
             warnings.append("no incident number; key derived from time, call type and address")
+            key_text, stem = key, f"derived|{local.date().isoformat()}"
         received = local.astimezone(UTC)
+        mark_day = received.astimezone(self.mark_zone or self.tz).date()
         outcome = p.outcomes.get(values[i_dispo].strip().upper()) if i_dispo < n else None
         if self.tally:
             received = received.replace(minute=0, second=0, microsecond=0)
@@ -322,6 +327,9 @@ class RowParser:
                 )
             )
         )
+        page_key, bucket, val = self._page_fields(
+            key_text, stem, category, local, outcome or "", digest
+        )
         return Call(
             line=row.line,
             source_key=key,
@@ -337,17 +345,20 @@ class RowParser:
             latitude=lat,
             longitude=lon,
             warnings=warnings,
+            page_key=page_key,
+            bucket=bucket,
+            val=val,
+            mark_day=mark_day,
         )
 
-    def parse_other(self, row: RawRow) -> tuple[str, str] | None:
-        """(ledger key, COPY staging line) for an "other" call that needs no repair and no
-        warning, with exactly the key, digest, call type, beat and local day :meth:`parse` gives
-        it; None for every other row (a check, a warning, a rejection, an unusual time), which
-        then takes :meth:`parse`. The line's last field is the call's local day in ``mark_zone``
-        (the agency's zone, for the analytics' dirty days)."""
-        values = row.values
+    def fast(self, values: list[str]) -> tuple[bytes, int, bytes, Group, str] | None:
+        """The ledger entry of an "other" call that needs no repair and no warning: (key,
+        bucket, val, count group, local day in ``mark_zone``), exactly as :meth:`parse` gives
+        them; None for every other row (a check, a warning, a rejection, an unusual time), which
+        then takes :meth:`parse`. Most rows of a file take this path: it touches no object but
+        cached strings and two keyed hashes."""
         n = len(values)
-        if row.error or n < self._need:
+        if n < self._need:
             return None
         if n > self.width and any(v.strip() for v in values[self.width :]):
             return None
@@ -358,25 +369,23 @@ class RowParser:
         tail = text[13:]
         if tail not in _MIN_SEC:
             return None
-        prefix = text[:13]
-        hour = self._hours.get(prefix, False)
+        hour = self._hours.get(text[:13], False)
         if hour is False:
-            hour = self._hour(prefix)
+            hour = self._hour(text[:13])
         if hour is None:
             return None
-        call_type = values[i_type].strip()
-        ctype = self._types.get(call_type, False)
-        if ctype is False:
-            ctype = self._type_text(call_type)
-        if ctype is None:
+        raw = values[i_type]
+        call_type = self._types.get(raw, False)
+        if call_type is False:
+            call_type = self._fast_type(raw)
+        if call_type is None:
             return None
-        unit = values[i_unit].strip() if i_unit < n else ""
-        unit_texts = self._units.get(unit, False)
-        if unit_texts is False:
-            unit_texts = self._unit_text(unit)
-        if unit_texts is None:
+        raw = values[i_unit] if i_unit < n else ""
+        unit = self._units.get(raw, False)
+        if unit is False:
+            unit = self._fast_unit(raw)
+        if unit is None:
             return None
-        unit_code, utext = unit_texts
         if self._has_coords:
             warnings: list[str] = []
             self._coords(values, warnings)
@@ -385,17 +394,43 @@ class RowParser:
         incident = values[i_inc].strip() if i_inc < n else ""
         if not incident:
             return None
-        outcome = self.p.outcomes.get(values[i_dispo].strip().upper(), "") if i_dispo < n else ""
-        utc_hour, day, mark_day = hour
-        received = f"{utc_hour}:00:00+00:00" if self.tally else f"{utc_hour}{tail}+00:00"
-        digest = value_digest(
-            f"{OTHER}\x1f{call_type}\x1f{unit_code}\x1f{received}\x1f{outcome}\x1f\x1f\x1fNone\x1fNone"
-        )
-        key = import_key(self._key_prefix + incident)[:32]  # ledger_key()
-        return key, f"{key}\t{digest}\t{ctype}\t{utext}\t{day}\t{mark_day}\n"
+        raw = values[i_dispo] if i_dispo < n else ""
+        outcome = self._outcomes.get(raw)
+        if outcome is None:
+            outcome = self._outcomes[raw] = self.p.outcomes.get(raw.strip().upper(), "")
+        day, mark_day, iso_hour = hour
+        when = iso_hour if self.tally else iso_hour + tail
+        h = self._val_state.copy()
+        h.update(f"{when}\x1f{outcome}".encode())
+        val = h.digest()
+        h = self._key_state.copy()
+        h.update((self._key_prefix + incident).encode())
+        stem = incident[: -self._drop] if self._drop else incident
+        bucket = self._buckets.get(stem)
+        if bucket is None:
+            bucket = self._bucket(stem)
+        return h.digest(), bucket, val, (OTHER, call_type, unit, day), mark_day
+
+    def _bucket(self, stem: str) -> int:
+        if len(self._buckets) >= HOUR_CACHE_LIMIT:
+            self._buckets.clear()
+        bucket = self._buckets[stem] = bucket_id(self._key_prefix + stem)
+        return bucket
+
+    def _page_fields(
+        self, key_text: str, stem: str, category: str, when: dt.datetime, outcome: str, digest: str
+    ) -> tuple[bytes, int, bytes]:
+        """The ledger entry's key, bucket and val of a fully parsed call (same as :meth:`fast`)."""
+        if category == OTHER:
+            iso = when.replace(tzinfo=None).isoformat()
+            val = page_hash(1, f"{iso[:13] if self.tally else iso}\x1f{outcome}")
+        else:
+            val = bytes.fromhex(digest[:16])
+        return page_hash(0, key_text), bucket_id(self._key_prefix + stem), val
 
     def _hour(self, prefix: str) -> tuple[str, str, str] | None:
-        """Cache entry for a local hour ``YYYY-MM-DD HH`` (see parse_other)."""
+        """Cache entry for a local hour ``YYYY-MM-DD HH``: (local day, local day in ``mark_zone``,
+        ``YYYY-MM-DDTHH``), or None when the hour is not one whole-hour offset (see fast)."""
         entry = None
         if _HOUR.fullmatch(prefix):
             try:
@@ -416,17 +451,18 @@ class RowParser:
                         and not mark_offset.seconds % 3600
                     ):
                         entry = (
-                            utc.isoformat()[:13],
                             start.date().isoformat(),
                             mark.date().isoformat(),
+                            f"{prefix[:10]}T{prefix[11:13]}",
                         )
         if len(self._hours) >= HOUR_CACHE_LIMIT:
             self._hours.clear()
         self._hours[prefix] = entry
         return entry
 
-    def _type_text(self, call_type: str) -> str | None:
-        """COPY text of an "other" call type that needs no repair; None otherwise."""
+    def _fast_type(self, raw: str) -> str | None:
+        """An "other" call type that needs no repair (stripped); None otherwise."""
+        call_type = raw.strip()
         upper = call_type.upper()
         ok = (
             call_type
@@ -434,18 +470,18 @@ class RowParser:
             and upper not in self.p.welfare_types
             and upper not in self.p.mental_health_types
         )
-        text = copy_text(call_type) if ok else None
         if len(self._types) < HOUR_CACHE_LIMIT:
-            self._types[call_type] = text
-        return text
+            self._types[raw] = call_type if ok else None
+        return call_type if ok else None
 
-    def _unit_text(self, unit: str) -> tuple[str, str] | None:
-        """(beat code, its COPY text) for a beat that needs no repair; None otherwise."""
+    def _fast_unit(self, raw: str) -> str | None:
+        """The beat code of a beat that needs no repair; None otherwise."""
+        unit = raw.strip()
         code = self.p.unit_fallback if unit.upper() in self.p.unit_missing else unit
-        texts = (code, copy_text(code)) if len(code) <= MAX_CODE else None
+        ok = len(code) <= MAX_CODE
         if len(self._units) < HOUR_CACHE_LIMIT:
-            self._units[unit] = texts
-        return texts
+            self._units[raw] = code if ok else None
+        return code if ok else None
 
     def _derived_key(
         self, values: list[str], local: dt.datetime, call_type: str, address: str

@@ -120,6 +120,7 @@ class CsvSource:
         self.path = path
         self.profile = profile
         self.notes = FileNotes()
+        self.error = ""
         sniff(path)
         self.size = path.stat().st_size
         self._raw = path.open("rb")
@@ -176,6 +177,23 @@ class CsvSource:
 
     def rows(self) -> Iterator[RawRow]:
         """Data rows after the header. Blank lines and repeated headers are skipped (counted)."""
+        for values in self.values():
+            yield self.raw(values)
+
+    def raw(self, values: list[str] | None) -> RawRow:
+        """The row :meth:`values` just yielded, with its line number (and error, for None)."""
+        if values is None:
+            return RawRow(self.line_num, [], self.error)
+        return RawRow(self.line_num, values)
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def values(self) -> Iterator[list[str] | None]:
+        """The data rows' values after the header, or None for a broken CSV line (its message
+        in ``error``). Blank lines and repeated headers are skipped (counted). The importer's hot
+        loop: no object per row but the values list."""
         header_norm = [norm_header(v) for v in self.header.names]
         first = self.header.names[0].strip().casefold() if self.header.names else ""
         reader = self._reader
@@ -194,7 +212,8 @@ class CsvSource:
                     ):
                         notes.repeated_headers += 1
                         continue
-                    yield RawRow(reader.line_num, values)
+                    yield values
                 return
             except csv.Error as exc:
-                yield RawRow(reader.line_num, [], f"broken CSV line ({exc})")
+                self.error = f"broken CSV line ({exc})"
+                yield None

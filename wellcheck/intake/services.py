@@ -10,13 +10,14 @@ the time cut to the hour), decided by the caller's ``ImportContext.tally``.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from wellcheck.accounts.models import Agency, RecordPolicy, Unit, User
@@ -26,9 +27,10 @@ from wellcheck.checks.models import CheckDetail, CheckState, Code, RecordMode, S
 from wellcheck.checks.taxonomy import CodeCategory
 from wellcheck.core.blind import address_key
 from wellcheck.core.errors import ServiceError
-from wellcheck.intake import bulk
-from wellcheck.intake.models import CallCategory, CallCount, ImportedCall, ImportRun, RunStatus
-from wellcheck.intake.parse import OTHER, Call, FastOthers, copy_text, ledger_key
+from wellcheck.intake import bulk, ledger
+from wellcheck.intake.models import CallCategory, ImportedCall, ImportRun, RunStatus
+from wellcheck.intake.parse import Call, Group, ledger_key
+from wellcheck.intake.producer import Others
 from wellcheck.intake.profiles import Profile
 
 CHECK_NS = uuid.UUID("6b1f4a52-52f4-4a43-9d0b-2f7a3c1e9d10")
@@ -99,7 +101,7 @@ class ImportContext:
     unit_ids: dict[str, int] = field(default_factory=dict)
     check_rows: bulk.RowBuilder = field(default_factory=lambda: bulk.RowBuilder(WellnessCheck))
     detail_rows: bulk.RowBuilder = field(default_factory=lambda: bulk.RowBuilder(CheckDetail))
-    probe_ledger: bool = False  # look keys up before the COPY (see bulk.ledger_new_others)
+    legacy: bool = False  # ledger rows from before 0005 exist: every row takes the full parse
 
     @classmethod
     def build(cls, *, agency: Agency, profile: Profile, actor: User | None) -> ImportContext:
@@ -133,27 +135,40 @@ class ImportContext:
             tally=agency.record_policy == RecordPolicy.CONSENT_ONLY,
             outcome_ids=outcome_ids,
             unit_ids=units,
+            legacy=ImportedCall.objects.filter(agency=agency).exists(),
         )
 
 
-def _existing(agency: Agency, keys: list[str]) -> dict[str, tuple[Any, ...]]:
-    """Ledger rows by ledger key (32 hex digits), the key and digest as hex text."""
-    found: dict[str, tuple[Any, ...]] = {}
-    names = ["source_key", "digest", "category", "call_type", "unit_code", "day", "check_record"]
-    if connection.vendor == "postgresql":
-        for row in bulk.existing_rows(ImportedCall, names, agency_id=agency.pk, keys=keys):
-            found[row[0].hex] = (row[0].hex, row[1].hex, *row[2:])
-        return found
-    chunk = SQLITE_CHUNK if len(keys) > SQLITE_CHUNK else len(keys) or 1
-    for i in range(0, len(keys), chunk):
+def _legacy(ctx: ImportContext, book: ledger.Book, calls: list[Call]) -> list[int]:
+    """Ledger rows written before 0005 (``ImportedCall``) for the calls not in a page yet: each
+    becomes its page entry, so the call is judged new, unchanged or changed exactly as before.
+    Returns the ids of the rows moved (the caller deletes them in the same transaction)."""
+    wanted = {ledger_key(c.source_key): c for c in calls if c.page_key not in book.page(c.bucket)}
+    moved: list[int] = []
+    keys = list(wanted)
+    for i in range(0, len(keys), SQLITE_CHUNK):
         rows = ImportedCall.objects.filter(
-            agency=agency, source_key__in=keys[i : i + chunk]
+            agency=ctx.agency, source_key__in=keys[i : i + SQLITE_CHUNK]
         ).values_list(
-            "source_key", "digest", "category", "call_type", "unit_code", "day", "check_record_id"
+            "id",
+            "source_key",
+            "digest",
+            "category",
+            "call_type",
+            "unit_code",
+            "day",
+            "check_record_id",
         )
-        for row in rows:
-            found[row[0].hex] = (row[0].hex, row[1].hex, *row[2:])
-    return found
+        for pk, key, digest, category, call_type, unit, day, check_id in rows:
+            call = wanted[key.hex]
+            book.page(call.bucket)[call.page_key] = (
+                digest.bytes[:8],
+                (category, call_type, unit, day.isoformat()),
+                ledger.HAS_CHECK if check_id is not None else 0,
+            )
+            book.dirty.add(call.bucket)
+            moved.append(pk)
+    return moved
 
 
 def _unit_id(ctx: ImportContext, code: str, created: dict[str, int]) -> int:
@@ -172,11 +187,13 @@ def _unit_id(ctx: ImportContext, code: str, created: dict[str, int]) -> int:
     return created[code]
 
 
-def _check_row(ctx: ImportContext, call: Call, unit_id: int, now: Any) -> list[Any]:
+def _check_row(
+    ctx: ImportContext, call: Call, check_id: uuid.UUID, unit_id: int, now: Any
+) -> list[Any]:
     mh = call.category == CallCategory.MENTAL_HEALTH
     return ctx.check_rows.row(
         dict(
-            id=check_id_for(ctx.agency.pk, call.source_key),
+            id=check_id,
             agency_id=ctx.agency.pk,
             unit_id=unit_id,
             state=CheckState.IMPORTED,
@@ -244,78 +261,24 @@ def _apply_update(
     return changed
 
 
-def _others_in_sql(
-    ctx: ImportContext,
-    calls: list[Call],
-    part: dict[str, Any],
-    touched: set[Any],
-    fast: FastOthers,
-) -> list[Call]:
-    """Write the batch's new "other" calls (most of a file) in SQL: ledger rows and call counts
-    in one statement (:func:`bulk.ledger_new_others`). ``fast`` are the other calls the parser
-    already turned into staging lines (each the first occurrence of its key in the batch);
-    ``calls`` the rest of the batch in file order. Returns the calls left for the row-by-row
-    path, in file order: checks, a key's later occurrences in the batch, and "other" calls whose
-    ledger row exists with another digest (changed), whose effect is exactly as before."""
-    from wellcheck.insights.rollups import agency_zone
-
-    seen: set[str] = set(fast.keys)
-    slow: list[Call] = []
-    rest: list[Call] = []
-    for call in calls:
-        key = ledger_key(call.source_key)
-        if key in seen:
-            rest.append(call)
-            continue
-        seen.add(key)
-        if call.category == OTHER:
-            slow.append(call)
-        else:
-            rest.append(call)
-    if not fast and not slow:
-        return calls
-    zone = agency_zone(ctx.agency.pk)
-    counted, days, changed, had_old = bulk.ledger_new_others(
-        agency_id=ctx.agency.pk,
-        category=OTHER,
-        probe_first=ctx.probe_ledger,
-        lines=[
-            *fast.lines,
-            *(
-                f"{ledger_key(c.source_key)}\t{c.digest}\t{copy_text(c.call_type)}\t"
-                f"{copy_text(c.unit_code)}\t{c.day.isoformat()}\t"
-                f"{c.received_at.astimezone(zone).date().isoformat()}\n"
-                for c in slow
-            ),
-        ],
-    )
-    ctx.probe_ledger = had_old  # a hint only: the next batch probes first if this one had old keys
-    part["other_calls_counted"] += counted
-    touched.update(days)
-    if changed:
-        again = set(changed)
-        rest.extend(c for c in slow if ledger_key(c.source_key) in again)
-        rest.extend(fast.calls(again))
-        rest.sort(key=lambda c: c.line)
-    return rest
-
-
 @transaction.atomic
 def import_batch_apply(
     *,
     ctx: ImportContext,
     run: ImportRun,
+    others: Others,
     calls: list[Call],
     rejected: int,
     rows_consumed: int,
     bytes_done: int,
     reject_bytes: int,
-    fast: FastOthers | None = None,
 ) -> dict[str, Any]:
     """Write one batch and the run's progress, with one audit event naming what changed.
 
-    ``calls`` and ``fast`` (other calls already as staging lines: ``RowParser.parse_other``)
-    together are the batch's parsed rows; ``calls`` are in file order.
+    ``others`` are the batch's "other" calls that needed no repair, as ledger entries in columns
+    (``intake.producer``: each the first occurrence of its key in the batch); ``calls`` the rest
+    of the batch (checks, and every row repaired or warned about) in file order. Each call is
+    looked up in the ledger page of its bucket (``intake.ledger``): new, unchanged or changed.
 
     ``rows_consumed`` is the run's row position after this batch; refused (ServiceError) if the
     run has moved on meanwhile (another process resumed it), so no batch is written twice.
@@ -327,60 +290,57 @@ def import_batch_apply(
     now = timezone.now()
     agency = ctx.agency
     part = empty_counters()
-    fast = fast if fast is not None else FastOthers()
-    part["rows_read"] = len(calls) + len(fast) + rejected
+    part["rows_read"] = len(others) + len(calls) + rejected
     part["rows_rejected"] = rejected
     warnings: Counter[str] = Counter()
     for call in calls:
         if call.warnings:
             part["rows_warned"] += 1
             warnings.update(call.warnings)
-    touched: set[Any] = set()  # received times or local days of new or changed calls
-    if connection.vendor == "postgresql":
-        calls = _others_in_sql(ctx, calls, part, touched, fast)
-    elif fast:
-        calls = sorted([*calls, *fast.calls()], key=lambda c: c.line)
-    existing = _existing(agency, [ledger_key(c.source_key) for c in calls])
+    book = ledger.Book(agency.pk)
+    book.load(set(others.buckets) | {c.bucket for c in calls})
+    moved = _legacy(ctx, book, calls) if ctx.legacy else []
     seal = (
         bulk.batch_sealer(CheckDetail) if not ctx.tally and any(c.is_check for c in calls) else None
     )
     new_units: dict[str, int] = {}
-    checks, details, ledger = [], [], []
-    ledger_updates: list[tuple[Call, Any]] = []
-    deltas: Counter[tuple[Any, ...]] = Counter()
+    checks, details = [], []
+    deltas: Counter[Group] = Counter()
+    touched: set[Any] = set()  # local days (agency zone) of new or changed calls
     created_ids: list[str] = []
     updated: list[dict[str, Any]] = []
+    counted, kept = ledger.apply_others(book, others, deltas, touched)
+    if kept:
+        warnings["was a welfare or mental-health call, now another type; check kept"] += kept
     for call in calls:
-        lkey = ledger_key(call.source_key)
-        old = existing.get(lkey)
-        group = (agency.pk, call.category, call.call_type, call.unit_code, call.day)
-        if old is not None and old[1] == call.digest:
+        page = book.pages[call.bucket]
+        group = (call.category, call.call_type, call.unit_code, call.day.isoformat())
+        old = page.get(call.page_key)
+        if old is not None and old[0] == call.val and old[1] == group:
             if call.is_check:
                 part["checks_unchanged"] += 1
             continue
-        check_id = old[6] if old is not None else None
-        touched.add(call.received_at)
-        if old is not None:
-            touched.add(old[5])  # the local day the call was counted on before
+        touched.add(call.mark_day)
+        flags = old[2] if old is not None else 0
         if old is None:
             deltas[group] += 1
             if not call.is_check:
-                part["other_calls_counted"] += 1
-        else:
-            old_group = (agency.pk, old[2], old[3], old[4], old[5])
-            if old_group != group:
-                deltas[old_group] -= 1
-                deltas[group] += 1
+                counted += 1
+        elif old[1] != group:
+            deltas[old[1]] -= 1
+            deltas[group] += 1
+            touched.add(old[1][3])  # the local day the call was counted on before
         if call.is_check:
             unit_id = _unit_id(ctx, call.unit_code, new_units)
-            if check_id is None:
-                check_id = check_id_for(agency.pk, call.source_key)
-                checks.append(_check_row(ctx, call, unit_id, now))
+            check_id = check_id_for(agency.pk, call.source_key)
+            if not flags & ledger.HAS_CHECK:
+                checks.append(_check_row(ctx, call, check_id, unit_id, now))
                 if not ctx.tally:
                     details.append(_detail_row(ctx.detail_rows, check_id, call, seal))
                 part["checks_created"] += 1
                 part["created_by_category"][call.category] += 1
                 created_ids.append(str(check_id))
+                flags |= ledger.HAS_CHECK
             else:
                 changed = _apply_update(ctx, check_id, call, unit_id, now)
                 if changed:
@@ -388,49 +348,27 @@ def import_batch_apply(
                     updated.append({"id": str(check_id), "fields": sorted(set(changed))})
                 else:
                     part["checks_unchanged"] += 1
-        elif old is not None and old[6] is not None:
+        elif flags & ledger.HAS_CHECK:
             warnings["was a welfare or mental-health call, now another type; check kept"] += 1
-        row = [
-            agency.pk,
-            lkey,
-            call.digest,
-            call.category,
-            call.call_type,
-            call.unit_code,
-            call.day,
-            check_id,
-        ]
-        if old is None:
-            ledger.append(row)
-            existing[lkey] = (*row[1:7], check_id)
-        else:
-            ledger_updates.append((call, check_id))
-            existing[lkey] = (*row[1:7], check_id)
+        page[call.page_key] = (call.val, group, flags)
+        book.dirty.add(call.bucket)
+    part["other_calls_counted"] = counted
     if checks:
-        bulk.insert_ignore(WellnessCheck, ctx.check_rows.names, checks, prepared=True)
+        bulk.copy_new(WellnessCheck, ctx.check_rows.names, checks, prepared=True)
     if details:
-        bulk.insert_ignore(CheckDetail, ctx.detail_rows.names, details, prepared=True)
-    if ledger:
-        bulk.copy_new(ImportedCall, LEDGER_FIELDS, ledger)
-    for call, check_id in ledger_updates:
-        ImportedCall.objects.filter(agency=agency, source_key=ledger_key(call.source_key)).update(
-            digest=call.digest,
-            category=call.category,
-            call_type=call.call_type,
-            unit_code=call.unit_code,
-            day=call.day,
-            check_record_id=check_id,
-        )
-    bulk.add_counts(
-        CallCount,
-        ["agency_id", "category", "call_type", "unit_code", "day"],
-        {k: v for k, v in deltas.items() if v},
-    )
+        bulk.copy_new(CheckDetail, ctx.detail_rows.names, details, prepared=True)
+    book.write()
+    if moved:
+        ImportedCall.objects.filter(pk__in=moved).delete()
+    ledger.add_counts(agency.pk, deltas)
     if touched:
         from wellcheck.insights.rollups import rollups_mark_dirty
 
         # The analytics rollups contract: mark the days changed, in this same transaction.
-        rollups_mark_dirty(agency_id=agency.pk, days=touched)
+        rollups_mark_dirty(
+            agency_id=agency.pk,
+            days={d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in touched},
+        )
     part["warnings"] = dict(warnings)
     batch_no = locked.batches_done + 1
     if created_ids or updated or new_units:

@@ -40,7 +40,7 @@ def import_file(
     *,
     actor: User | None = None,
     reject_path: Path | None = None,
-    batch_size: int = 10000,
+    batch_size: int = 50_000,
 ) -> ImportResult:
     """Import ``path`` (default: the real extract of that profile) into ``agency``."""
     profile = load_profile(profile_name)
@@ -59,7 +59,8 @@ def canonical_dump() -> str:
     from wellcheck.accounts.models import Unit
     from wellcheck.audit.models import AuditEvent
     from wellcheck.checks.models import CheckDetail, WellnessCheck
-    from wellcheck.intake.models import CallCount, ImportedCall
+    from wellcheck.intake.ledger import decode
+    from wellcheck.intake.models import CallCount, ImportedCall, LedgerPage
 
     out: list[Any] = []
     key_of = {str(pk): key for pk, key in WellnessCheck.objects.values_list("id", "source_key")}
@@ -107,10 +108,19 @@ def canonical_dump() -> str:
         "check_record_id",
     ):
         out.append(["call", [*(str(v) for v in row[:-1]), k(row[-1])]])
-    for row in CallCount.objects.exclude(calls=0).values_list(
-        "agency__slug", "category", "call_type", "unit_code", "day", "calls"
-    ):
-        out.append(["count", [str(v) for v in row]])
+    for slug, bucket, blob in LedgerPage.objects.values_list("agency__slug", "bucket", "entries"):
+        for key, (val, group, flags) in decode(blob).items():
+            out.append(["entry", [slug, str(bucket), key.hex(), val.hex(), list(group), flags]])
+    from django.db.models import Sum
+
+    sums = (
+        CallCount.objects.values("agency__slug", "category", "call_type", "unit_code", "day")
+        .annotate(n=Sum("calls"))
+        .exclude(n=0)
+        .order_by()
+    )
+    for row in sums:  # a count is the sum of its group's rows (CallCount is a log)
+        out.append(["count", [str(v) for v in row.values()]])
     for row in Unit.objects.values_list("agency__slug", "code", "name", "kind"):
         out.append(["unit", list(row)])
     for e in AuditEvent.objects.filter(event_type="import.batch").values("details"):
@@ -119,3 +129,23 @@ def canonical_dump() -> str:
         details["updated"] = [{**u, "id": k(u["id"])} for u in details.get("updated", [])]
         out.append(["audit", details])
     return "\n".join(sorted(json.dumps(x, sort_keys=True, default=str) for x in out))
+
+
+def ledger_entries(agency: Any = None) -> list[tuple[str, str, str, str, int]]:
+    """Every ledger entry (of one agency, or all) as (category, call_type, unit_code, day,
+    flags): what the tests count where they counted ``ImportedCall`` rows before 0005."""
+    from wellcheck.intake.ledger import decode
+    from wellcheck.intake.models import LedgerPage
+
+    pages = LedgerPage.objects.all()
+    if agency is not None:
+        pages = pages.filter(agency=agency)
+    out = []
+    for blob in pages.values_list("entries", flat=True):
+        for _val, group, flags in decode(blob).values():
+            out.append((*group, flags))
+    return out
+
+
+def ledger_calls(agency: Any = None) -> int:
+    return len(ledger_entries(agency))

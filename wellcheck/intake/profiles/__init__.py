@@ -70,6 +70,9 @@ class Profile:
     bounds: Bounds | None
     key_namespace: str
     key_fallback: tuple[str, ...] = field(default=("received_at", "call_type", "address"))
+    # The ledger pages calls by their incident number without its last N characters: dispatch
+    # numbers calls in sequence, so a page holds about 10^N calls of one period (intake.ledger).
+    key_bucket_drop: int = 3
 
     def all_columns(self) -> set[str]:
         return set(self.columns)
@@ -190,4 +193,12 @@ def parse_profile(data: dict[str, Any], *, digest: str, default_name: str) -> Pr
         bounds=bounds,
         key_namespace=_get(data, "key.namespace", str, _get(data, "agency.slug", str)),
         key_fallback=_strs(data, "key.fallback", ("received_at", "call_type", "address")),
+        key_bucket_drop=_bucket_drop(data),
     )
+
+
+def _bucket_drop(data: dict[str, Any]) -> int:
+    drop = _get(data, "key.bucket_drop", int, 3)
+    if isinstance(drop, bool) or not 0 <= drop <= 8:
+        raise ProfileError("`key.bucket_drop` in the profile must be a whole number from 0 to 8.")
+    return int(drop)

@@ -1,0 +1,250 @@
+"""The importer's ledger: pages of packed entries, one page per bucket of incident numbers.
+
+An entry is one dispatch call seen: ``key`` (keyed 64-bit hash of the call's incident key),
+``val`` (keyed 64-bit hash of the values stored: what tells a changed row), ``group`` (category,
+call type, beat, local day: the count group the call is counted in) and ``flags`` (``HAS_CHECK``:
+a check was created for the call). A page holds the entries of one bucket (a keyed hash of the
+incident number without its last digits, see ``parse.RowParser``), so the calls of one export,
+numbered in sequence by dispatch, share a few pages: a batch of 50,000 calls reads and writes
+about fifty rows instead of probing and inserting 50,000 rows of a uniquely indexed table.
+
+Exactness does not depend on the bucketing: a key always maps to the same bucket, and inside a
+page entries are matched by key. 64-bit keys collide only within a page (about a thousand calls):
+the chance of any collision in a page is about 2^-44.
+
+Page format (version 1, little-endian): ``<B I I I`` version, entry count, group count, length
+of the string table; then the keys (8 bytes each), the vals (8 bytes each), the group indexes
+(uint32 each), the flags (1 byte each), the groups (4 uint32 each: indexes of category, call
+type, beat and local day in the string table) and the string table (JSON list). About 25 bytes
+per call.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+import uuid
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+
+from wellcheck.intake.models import CallCount, LedgerPage
+from wellcheck.intake.parse import Group
+
+if TYPE_CHECKING:
+    from wellcheck.intake.producer import Others
+
+VERSION = 1
+HAS_CHECK = 1
+_HEAD = struct.Struct("<BIII")
+Entry = tuple[bytes, Group, int]  # val, group, flags
+
+
+class LedgerError(Exception):
+    pass
+
+
+def encode(entries: dict[bytes, Entry]) -> bytes:
+    groups: dict[Group, int] = {}
+    vals = []
+    gidx = array("I")
+    flags = bytearray()
+    for val, group, flag in entries.values():
+        vals.append(val)
+        i = groups.get(group)
+        if i is None:
+            i = groups[group] = len(groups)
+        gidx.append(i)
+        flags.append(flag)
+    strings: dict[str, int] = {}
+    parts = array("I")
+    for group in groups:
+        for x in group:
+            j = strings.get(x)
+            if j is None:
+                j = strings[x] = len(strings)
+            parts.append(j)
+    if sys.byteorder != "little":  # pragma: no cover (the format is little-endian)
+        gidx.byteswap()
+        parts.byteswap()
+    table = json.dumps(list(strings), separators=(",", ":")).encode()
+    return b"".join(
+        (
+            _HEAD.pack(VERSION, len(entries), len(groups), len(table)),
+            b"".join(entries),
+            b"".join(vals),
+            gidx.tobytes(),
+            bytes(flags),
+            parts.tobytes(),
+            table,
+        )
+    )
+
+
+def decode(blob: bytes) -> dict[bytes, Entry]:
+    blob = bytes(blob)
+    if not blob or blob[0] != VERSION:
+        raise LedgerError(f"ledger page version {blob[:1]!r} is not known to this WellCheck")
+    _, n, n_groups, table_len = _HEAD.unpack_from(blob)
+    at = _HEAD.size
+    keys = blob[at : at + 8 * n]
+    vals = blob[at + 8 * n : at + 16 * n]
+    gidx = array("I")
+    gidx.frombytes(blob[at + 16 * n : at + 20 * n])
+    flags = blob[at + 20 * n : at + 21 * n]
+    at += 21 * n
+    parts = array("I")
+    parts.frombytes(blob[at : at + 16 * n_groups])
+    at += 16 * n_groups
+    if sys.byteorder != "little":  # pragma: no cover
+        gidx.byteswap()
+        parts.byteswap()
+    if len(blob) != at + table_len:
+        raise LedgerError("ledger page is truncated or has trailing bytes")
+    strings = json.loads(blob[at:])
+    groups = [
+        (strings[parts[i]], strings[parts[i + 1]], strings[parts[i + 2]], strings[parts[i + 3]])
+        for i in range(0, 4 * n_groups, 4)
+    ]
+    return {
+        keys[i * 8 : i * 8 + 8]: (vals[i * 8 : i * 8 + 8], groups[gidx[i]], flags[i])
+        for i in range(n)
+    }
+
+
+class Book:
+    """The pages one batch touches, read once, written back only if changed."""
+
+    def __init__(self, agency_id: uuid.UUID) -> None:
+        self.agency_id = agency_id
+        self.pages: dict[int, dict[bytes, Entry]] = {}
+        self.dirty: set[int] = set()
+
+    def load(self, buckets: Iterable[int]) -> None:
+        wanted = sorted(set(buckets) - self.pages.keys())
+        if not wanted:
+            return
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            rows = LedgerPage.objects.filter(agency_id=self.agency_id, bucket__in=part).values_list(
+                "bucket", "entries"
+            )
+            for bucket, blob in rows:
+                self.pages[bucket] = decode(blob)
+        for bucket in wanted:
+            self.pages.setdefault(bucket, {})
+
+    def page(self, bucket: int) -> dict[bytes, Entry]:
+        return self.pages[bucket]
+
+    def write(self) -> int:
+        """Upsert the changed pages; returns how many."""
+        if not self.dirty:
+            return 0
+        table = connection.ops.quote_name(LedgerPage._meta.db_table)
+        rows = []
+        for bucket in sorted(self.dirty):
+            entries = self.pages[bucket]
+            rows.append((self.agency_id, bucket, encode(entries), len(entries)))
+        if connection.vendor != "postgresql":
+            rows = [(a.hex, b, e, n) for a, b, e, n in rows]  # type: ignore[misc]
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {table} (agency_id, bucket, entries, calls) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (agency_id, bucket) "
+                "DO UPDATE SET entries = EXCLUDED.entries, calls = EXCLUDED.calls",
+                rows,
+            )
+        self.dirty.clear()
+        return len(rows)
+
+
+def apply_others(
+    book: Book, others: Others, deltas: Counter[Group], touched: set[Any]
+) -> tuple[int, int]:
+    """Apply a batch's fast entries (each the first occurrence of its key in the batch) to the
+    loaded pages: a new key is added and counted, an unchanged one skipped, a changed one moves
+    between count groups. Returns (new calls, changed calls that had a check: kept)."""
+    pages, dirty = book.pages, book.dirty
+    keys, vals, table, marks = others.keys, others.vals, others.group_table, others.mark_table
+    new_groups: Counter[int] = Counter()
+    new_marks: set[int] = set()
+    counted = kept = 0
+    kb, vb = bytes(keys), bytes(vals)
+    key_list = [kb[i : i + 8] for i in range(0, len(kb), 8)]
+    val_list = [vb[i : i + 8] for i in range(0, len(vb), 8)]
+    for key, val, bucket, g, m in zip(
+        key_list, val_list, others.buckets, others.groups, others.marks, strict=True
+    ):
+        page = pages[bucket]
+        old = page.get(key)
+        if old is None:
+            page[key] = (val, table[g], 0)
+            new_groups[g] += 1
+            new_marks.add(m)
+            dirty.add(bucket)
+            continue
+        group = table[g]
+        if old[0] == val and old[1] == group:
+            continue
+        if old[2]:
+            kept += 1
+        if old[1] != group:
+            deltas[old[1]] -= 1
+            deltas[group] += 1
+            touched.add(old[1][3])
+        touched.add(marks[m])
+        page[key] = (val, group, old[2])
+        dirty.add(bucket)
+    for g, n in new_groups.items():
+        deltas[table[g]] += n
+        counted += n
+    touched.update(marks[m] for m in new_marks)
+    return counted, kept
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def add_counts(agency_id: uuid.UUID, deltas: Counter[Group]) -> None:
+    """Append one row per group with its delta (``CallCount`` is a log: a group's count is the
+    sum of its rows). PostgreSQL: one COPY; SQLite: one ``executemany``."""
+    rows = [(g, n) for g, n in deltas.items() if n]
+    if not rows:
+        return
+    counts = connection.ops.quote_name(CallCount._meta.db_table)
+    columns = "category, call_type, unit_code, day, calls, agency_id"
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {counts} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
+                [(*g, n, agency_id.hex) for g, n in rows],
+            )
+        return
+    esc: dict[str, str] = {}  # a batch has a few hundred distinct codes
+
+    def text(x: str) -> str:
+        t = esc.get(x)
+        if t is None:
+            t = esc[x] = x.translate(_COPY_ESCAPES)
+        return t
+
+    tail = f"\t{agency_id}\n"
+    lines = [f"{text(g[0])}\t{text(g[1])}\t{text(g[2])}\t{g[3]}\t{n}{tail}" for g, n in rows]
+    with connection.cursor() as cur:
+        with cur.cursor.copy(f"COPY {counts} ({columns}) FROM STDIN") as copy:
+            for i in range(0, len(lines), 20000):
+                copy.write("".join(lines[i : i + 20000]))
+
+
+def entries_of(agency_id: uuid.UUID) -> list[tuple[str, str, str, Any]]:
+    """Every entry of an agency's ledger as (key hex, val hex, group, flags): for tests."""
+    out = []
+    for blob in LedgerPage.objects.filter(agency_id=agency_id).values_list("entries", flat=True):
+        for key, (val, group, flags) in decode(blob).items():
+            out.append((key.hex(), val.hex(), group, flags))
+    return sorted(out)
