@@ -28,8 +28,10 @@ import uuid
 from array import array
 from collections import Counter
 from collections.abc import Iterable
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from django.db import connection
 
 from wellcheck.intake.models import CallCount, LedgerPage
@@ -168,43 +170,65 @@ def apply_others(
 ) -> tuple[int, int]:
     """Apply a batch's fast entries (each the first occurrence of its key in the batch) to the
     loaded pages: a new key is added and counted, an unchanged one skipped, a changed one moves
-    between count groups. Returns (new calls, changed calls that had a check: kept)."""
+    between count groups. Returns (new calls, changed calls that had a check: kept).
+
+    Entries are taken page by page; a page with no entry yet (most pages of an export imported
+    for the first time) takes all of its entries in one dictionary update."""
+    n = len(others)
+    if not n:
+        return 0, 0
     pages, dirty = book.pages, book.dirty
-    keys, vals, table, marks = others.keys, others.vals, others.group_table, others.mark_table
-    new_groups: Counter[int] = Counter()
-    new_marks: set[int] = set()
-    counted = kept = 0
-    kb, vb = bytes(keys), bytes(vals)
-    key_list = [kb[i : i + 8] for i in range(0, len(kb), 8)]
-    val_list = [vb[i : i + 8] for i in range(0, len(vb), 8)]
-    for key, val, bucket, g, m in zip(
-        key_list, val_list, others.buckets, others.groups, others.marks, strict=True
-    ):
+    table, marks = others.group_table, others.mark_table
+    kb, vb = bytes(others.keys), bytes(others.vals)
+    keys = [kb[i : i + 8] for i in range(0, 8 * n, 8)]
+    vals = [vb[i : i + 8] for i in range(0, 8 * n, 8)]
+    groups = [table[g] for g in others.groups]
+    bucket_of = np.frombuffer(others.buckets, dtype=np.int64)
+    order = np.argsort(bucket_of, kind="stable")
+    ends = [*(np.flatnonzero(np.diff(bucket_of[order])) + 1).tolist(), n]
+    is_new = np.zeros(n, dtype=bool)
+    kept = 0
+    start = 0
+    for end in ends:
+        rows = order[start:end]
+        bucket = int(bucket_of[rows[0]])
+        start = end
         page = pages[bucket]
-        old = page.get(key)
-        if old is None:
-            page[key] = (val, table[g], 0)
-            new_groups[g] += 1
-            new_marks.add(m)
+        if not page:
+            ix = rows.tolist()
+            entries = zip(
+                [vals[i] for i in ix], [groups[i] for i in ix], repeat(0, len(ix)), strict=True
+            )
+            page.update(zip([keys[i] for i in ix], entries, strict=True))
+            is_new[rows] = True
             dirty.add(bucket)
             continue
-        group = table[g]
-        if old[0] == val and old[1] == group:
-            continue
-        if old[2]:
-            kept += 1
-        if old[1] != group:
-            deltas[old[1]] -= 1
-            deltas[group] += 1
-            touched.add(old[1][3])
-        touched.add(marks[m])
-        page[key] = (val, group, old[2])
-        dirty.add(bucket)
-    for g, n in new_groups.items():
-        deltas[table[g]] += n
-        counted += n
-    touched.update(marks[m] for m in new_marks)
-    return counted, kept
+        for i in rows.tolist():
+            key, val, group = keys[i], vals[i], groups[i]
+            old = page.get(key)
+            if old is None:
+                page[key] = (val, group, 0)
+                is_new[i] = True
+                dirty.add(bucket)
+                continue
+            if old[0] == val and old[1] == group:
+                continue
+            if old[2]:
+                kept += 1
+            if old[1] != group:
+                deltas[old[1]] -= 1
+                deltas[group] += 1
+                touched.add(old[1][3])
+            touched.add(marks[others.marks[i]])
+            page[key] = (val, group, old[2])
+            dirty.add(bucket)
+    gids = np.frombuffer(others.groups, dtype=np.uint32)[is_new]
+    per_group = np.bincount(gids, minlength=len(table))
+    for g in np.flatnonzero(per_group).tolist():
+        deltas[table[g]] += int(per_group[g])
+    mids = np.unique(np.frombuffer(others.marks, dtype=np.uint32)[is_new])
+    touched.update(marks[m] for m in mids.tolist())
+    return int(is_new.sum()), kept
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

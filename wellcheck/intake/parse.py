@@ -147,6 +147,40 @@ def bucket_id(text: str) -> int:
     return int.from_bytes(page_hash(2, text), "big") >> 1
 
 
+SUFFIX_MAX = 7  # bytes of an incident number's suffix that fit an entry-key block
+NO_VAL = bytes(8)  # an "other" call's entry val: its count group says all that matters
+
+
+@lru_cache(maxsize=1)
+def _entry_cipher() -> Any:
+    """AES-256 (ECB: one block per key, no chaining) under a key derived from ``import_key``."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = hashlib.sha256(b"intake-page-entry|" + _key("import_key")).digest()
+    return Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305 (see entry_block)
+
+
+def entry_block(bucket: int, suffix: bytes) -> bytes:
+    """The 16-byte block whose AES encryption (first 8 bytes) is a ledger entry's key: the
+    bucket (which stands for the incident number without its suffix), the suffix padded with
+    zeros, and the suffix's length. One block per call, all distinct: AES is a keyed permutation,
+    so the keys are distinct and reveal nothing without the key. A whole batch is encrypted in
+    one call (``intake.fastcsv``)."""
+    return bucket.to_bytes(8, "big") + suffix.ljust(SUFFIX_MAX, b"\0") + bytes((len(suffix),))
+
+
+def entry_key(prefix: str, incident: str, drop: int) -> tuple[bytes, int]:
+    """A call's ledger entry key and bucket from its incident number (the same in every path):
+    bucket = keyed hash of the number without its last ``drop`` characters; key = AES of
+    (bucket, those characters) when they fit a block, else a keyed BLAKE2b of the number."""
+    stem = incident[:-drop] if drop else incident
+    bucket = bucket_id(prefix + stem)
+    suffix = incident[len(stem) :].encode()
+    if len(suffix) <= SUFFIX_MAX:
+        return _entry_cipher().update(entry_block(bucket, suffix))[:8], bucket
+    return page_hash(0, prefix + incident), bucket
+
+
 class RowParser:
     """Parses rows of one file under one profile. Keeps only the occurrence counts of keyless
     rows (hashes), so memory stays flat for files with incident numbers."""
@@ -182,7 +216,14 @@ class RowParser:
         self._buckets: dict[str, int] = {}
         self._key_prefix = f"{profile.key_namespace}|"
         self._drop = profile.key_bucket_drop
-        self._key_state, self._val_state, _ = _page_states()
+        # address(): column indexes of its parts (absent columns: an index no row reaches)
+        self._street = tuple(self.pos.get(n, absent) for n in profile.address_street)
+        self._cross = tuple(self.pos.get(n, absent) for n in profile.address_cross)
+        self._number = (
+            self.pos.get(profile.address_number, absent) if profile.address_number else absent
+        )
+        self._strip_suffixes = tuple(x.upper() for x in profile.address_strip_suffixes)
+        self._cipher = _entry_cipher()
 
     def _get(self, values: list[str], name: str) -> str:
         i = self.pos.get(name)
@@ -206,13 +247,17 @@ class RowParser:
         return None
 
     def address(self, values: list[str]) -> str:
-        p = self.p
-        street = " ".join(x for x in (self._get(values, n) for n in p.address_street) if x)
-        for suffix in p.address_strip_suffixes:
-            if street.upper().endswith(suffix.upper()):
+        street = " ".join(
+            x for x in (values[i].strip() for i in self._street if i < len(values)) if x
+        )
+        for suffix in self._strip_suffixes:
+            if street.upper().endswith(suffix):
                 street = street[: -len(suffix)].rstrip()
-        cross = " ".join(x for x in (self._get(values, n) for n in p.address_cross) if x)
-        number = self._get(values, p.address_number) if p.address_number else ""
+        cross = " ".join(
+            x for x in (values[i].strip() for i in self._cross if i < len(values)) if x
+        )
+        i = self._number
+        number = values[i].strip() if i < len(values) else ""
         if cross:
             return f"{street} / {cross}" if street else cross
         if number and number != "0":
@@ -296,14 +341,12 @@ class RowParser:
         address = ""
         if category is not OTHER or not incident:
             address = self.address(values)
+        number = incident  # the ledger's key is made of it (below, after the tally's cuts)
         if incident:
             key = import_key(f"{p.key_namespace}|{incident}")
-            key_text = self._key_prefix + incident
-            stem = incident[: -self._drop] if self._drop else incident
         else:
             key = self._derived_key(values, local, call_type, address)
             warnings.append("no incident number; key derived from time, call type and address")
-            key_text, stem = key, f"derived|{local.date().isoformat()}"
         received = local.astimezone(UTC)
         mark_day = received.astimezone(self.mark_zone or self.tz).date()
         outcome = p.outcomes.get(values[i_dispo].strip().upper()) if i_dispo < n else None
@@ -327,9 +370,7 @@ class RowParser:
                 )
             )
         )
-        page_key, bucket, val = self._page_fields(
-            key_text, stem, category, local, outcome or "", digest
-        )
+        page_key, bucket, val = self._page_fields(number, key, local.date(), category, digest)
         return Call(
             line=row.line,
             source_key=key,
@@ -394,22 +435,20 @@ class RowParser:
         incident = values[i_inc].strip() if i_inc < n else ""
         if not incident:
             return None
-        raw = values[i_dispo] if i_dispo < n else ""
-        outcome = self._outcomes.get(raw)
-        if outcome is None:
-            outcome = self._outcomes[raw] = self.p.outcomes.get(raw.strip().upper(), "")
-        day, mark_day, iso_hour = hour
-        when = iso_hour if self.tally else iso_hour + tail
-        h = self._val_state.copy()
-        h.update(f"{when}\x1f{outcome}".encode())
-        val = h.digest()
-        h = self._key_state.copy()
-        h.update((self._key_prefix + incident).encode())
-        stem = incident[: -self._drop] if self._drop else incident
+        day, mark_day, _ = hour
+        key, bucket = self._entry_key(incident)
+        return key, bucket, NO_VAL, (OTHER, call_type, unit, day), mark_day
+
+    def _entry_key(self, incident: str) -> tuple[bytes, int]:
+        drop = self._drop
+        stem = incident[:-drop] if drop else incident
         bucket = self._buckets.get(stem)
         if bucket is None:
             bucket = self._bucket(stem)
-        return h.digest(), bucket, val, (OTHER, call_type, unit, day), mark_day
+        suffix = incident[len(stem) :].encode()
+        if len(suffix) <= SUFFIX_MAX:
+            return self._cipher.update(entry_block(bucket, suffix))[:8], bucket
+        return page_hash(0, self._key_prefix + incident), bucket
 
     def _bucket(self, stem: str) -> int:
         if len(self._buckets) >= HOUR_CACHE_LIMIT:
@@ -418,15 +457,17 @@ class RowParser:
         return bucket
 
     def _page_fields(
-        self, key_text: str, stem: str, category: str, when: dt.datetime, outcome: str, digest: str
+        self, incident: str, source_key: str, day: dt.date, category: str, digest: str
     ) -> tuple[bytes, int, bytes]:
-        """The ledger entry's key, bucket and val of a fully parsed call (same as :meth:`fast`)."""
-        if category == OTHER:
-            iso = when.replace(tzinfo=None).isoformat()
-            val = page_hash(1, f"{iso[:13] if self.tally else iso}\x1f{outcome}")
-        else:
-            val = bytes.fromhex(digest[:16])
-        return page_hash(0, key_text), bucket_id(self._key_prefix + stem), val
+        """The ledger entry's key, bucket and val of a fully parsed call (same as :meth:`fast`).
+        A check's val is its digest (a change updates the check); an other call's is empty.
+        A call without incident number is keyed by its derived source key, bucketed by day."""
+        val = NO_VAL if category == OTHER else bytes.fromhex(digest[:16])
+        if incident:
+            key, bucket = self._entry_key(incident)
+            return key, bucket, val
+        derived = bucket_id(f"{self._key_prefix}derived|{day.isoformat()}")
+        return page_hash(0, source_key), derived, val
 
     def _hour(self, prefix: str) -> tuple[str, str, str] | None:
         """Cache entry for a local hour ``YYYY-MM-DD HH``: (local day, local day in ``mark_zone``,

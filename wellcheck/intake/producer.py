@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wellcheck.intake.parse import Call, Group, Rejected, RowParser
+from wellcheck.intake import fastcsv
+from wellcheck.intake.parse import NO_VAL, OTHER, Call, Group, Rejected, RowParser
 from wellcheck.intake.profiles import Profile
 from wellcheck.intake.reader import CsvSource, RawRow
 
@@ -91,63 +92,219 @@ class Job:
     batch_size: int
     skip: int  # rows already committed by an earlier, interrupted run
     fast: bool  # False: every row takes the full parse (ledger rows from before 0005)
+    vectorised: bool = True  # regular blocks through intake.fastcsv (False: Python reader only)
 
 
-def produce(job: Job, send: Callable[[Message], bool]) -> None:
-    """Parse the file into batches and ``send`` them; stop when ``send`` returns False."""
-    size, skip = job.batch_size, job.skip
-    with CsvSource(job.path, job.profile) as source:
-        parser = RowParser(job.profile, source.header, tally=job.tally, mark_zone=job.mark_zone)
-        fast = parser.fast if job.fast else None
-        consumed = 0
-        others, calls, rejects = Others(), [], []
-        seen: set[bytes] = set()  # keys of this batch
-        gmap: dict[Group, int] = {}
-        mmap: dict[str, int] = {}
+class _Batches:
+    """Assembles batches of exactly ``size`` rows (so a resumed run cuts them where a clean run
+    does) from the Python reader's rows and from the vectorised reader's blocks."""
+
+    def __init__(
+        self, job: Job, source: CsvSource, parser: RowParser, send: Callable[[Message], bool]
+    ):
+        self.job, self.source, self.parser, self.send = job, source, parser, send
+        self.size, self.skip = job.batch_size, job.skip
+        self.consumed = 0
+        self._new()
+
+    def _new(self) -> None:
+        self.others, self.calls, self.rejects = Others(), [], []
+        self.seen: set[bytes] = set()  # keys of this batch's rows (Python reader)
+        self.seen_arrays: list[Any] = []  # and of its vectorised rows (uint64 arrays)
+        self.gmap: dict[Group, int] = {}
+        self.mmap: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.others) + len(self.calls) + len(self.rejects)
+
+    def flush(self, bytes_done: int, *, tail: bool = False) -> bool:
+        batch = Batch(self.others, self.calls, self.rejects, self.consumed, bytes_done, tail)
+        self._new()
+        return self.send(batch)
+
+    def add_fast(self, key: bytes, bucket: int, group: Group, mark: str) -> None:
+        others = self.others
+        others.keys += key
+        others.vals += NO_VAL
+        others.buckets.append(bucket)
+        g = self.gmap.get(group)
+        if g is None:
+            g = self.gmap[group] = len(others.group_table)
+            others.group_table.append(group)
+        others.groups.append(g)
+        m = self.mmap.get(mark)
+        if m is None:
+            m = self.mmap[mark] = len(others.mark_table)
+            others.mark_table.append(mark)
+        others.marks.append(m)
+
+    def add_parsed(self, parsed: Call | Rejected) -> None:
+        if isinstance(parsed, Rejected):
+            self.rejects.append(parsed)
+        else:
+            self.calls.append(parsed)
+            self.seen.add(parsed.page_key)
+
+    def python_rows(self) -> bool:
+        """The Python reader's rows from where it stands; False if the writer went away."""
+        source, parser = self.source, self.parser
+        fast = parser.fast if self.job.fast else None
         for values in source.values():
-            consumed += 1
-            if consumed <= skip:
+            self.consumed += 1
+            if self.consumed <= self.skip:
                 if values is not None and not parser._get(values, "incident_number"):
                     parser.parse(RawRow(source.line_num, values))  # derived-key occurrences
                 continue
             got = fast(values) if fast is not None and values is not None else None
-            if got is not None and got[0] not in seen:
-                key, bucket, val, group, mark = got
-                seen.add(key)
-                others.keys += key
-                others.vals += val
-                others.buckets.append(bucket)
-                g = gmap.get(group)
-                if g is None:
-                    g = gmap[group] = len(others.group_table)
-                    others.group_table.append(group)
-                others.groups.append(g)
-                m = mmap.get(mark)
-                if m is None:
-                    m = mmap[mark] = len(others.mark_table)
-                    others.mark_table.append(mark)
-                others.marks.append(m)
+            if got is not None and got[0] not in self.seen and not self._seen_vectorised(got[0]):
+                key, bucket, _, group, mark = got
+                self.seen.add(key)
+                self.add_fast(key, bucket, group, mark)
             else:
-                parsed = parser.parse(source.raw(values))
-                if isinstance(parsed, Rejected):
-                    rejects.append(parsed)
-                else:
-                    calls.append(parsed)
-                    seen.add(parsed.page_key)
-            if len(others) + len(calls) + len(rejects) >= size:
-                if not send(Batch(others, calls, rejects, consumed, source.bytes_read)):
+                self.add_parsed(parser.parse(source.raw(values)))
+            if len(self) >= self.size and not self.flush(source.bytes_read):
+                return False
+        return True
+
+    def _seen_vectorised(self, key: bytes) -> bool:
+        if not self.seen_arrays:
+            return False
+        import numpy as np
+
+        k = np.frombuffer(key, dtype=np.uint64)[0]
+        return any(bool((a == k).any()) for a in self.seen_arrays)
+
+    def table_rows(self, vec: fastcsv.Vectors, table: Any, block: fastcsv.Block) -> bool:
+        """A regular block's rows (see intake.fastcsv); False if the writer went away."""
+        n, off = table.num_rows, 0
+        if self.consumed < self.skip:
+            off = min(self.skip - self.consumed, n)
+            self._skipped(vec, table.slice(0, off), block.first_line)
+            self.consumed += off
+        while off < n:
+            take = min(self.size - len(self), n - off)
+            self._rows(vec, table.slice(off, take), block.first_line + off)
+            self.consumed += take
+            off += take
+            if len(self) >= self.size:
+                done = block.start + len(block.data) * off // n
+                if not self.flush(done):
+                    return False
+        return True
+
+    def _add_fast_rows(self, rows: Any, keys: Any, data: dict[str, Any]) -> None:
+        """The fast entries of ``rows`` (a table's row indexes), added in bulk: keys, vals and
+        buckets as bytes; count groups and marks through their distinct values."""
+        import numpy as np
+
+        others = self.others
+        others.keys += keys[rows].tobytes()
+        others.vals += bytes(8 * len(rows))
+        others.buckets.frombytes(data["buckets"][rows].astype(np.int64).tobytes())
+        entries = data["hour_entries"]
+        days = sorted({e[0] for e in entries if e})
+        day_no = {d: i for i, d in enumerate(days)}
+        day_of_hour = np.array([day_no[e[0]] if e else 0 for e in entries], dtype=np.int64)
+        hours = data["hour_idx"][rows]
+        n_units, n_days = len(data["unit_vals"]), max(len(days), 1)
+        code = (
+            data["type_idx"][rows].astype(np.int64) * n_units + data["unit_idx"][rows]
+        ) * n_days + day_of_hour[hours]
+        uniq, inverse = np.unique(code, return_inverse=True)
+        types, units = data["type_vals"], data["unit_vals"]
+        gids = []
+        for c in uniq.tolist():
+            rest, d = divmod(c, n_days)
+            t, u = divmod(rest, n_units)
+            group = (OTHER, types[t], units[u], days[d])
+            g = self.gmap.get(group)
+            if g is None:
+                g = self.gmap[group] = len(others.group_table)
+                others.group_table.append(group)
+            gids.append(g)
+        others.groups.frombytes(np.array(gids, dtype=np.uint32)[inverse].tobytes())
+        mark_uniq, mark_inverse = np.unique(hours, return_inverse=True)
+        mids = []
+        for h in mark_uniq.tolist():
+            mark = entries[h][1]
+            m = self.mmap.get(mark)
+            if m is None:
+                m = self.mmap[mark] = len(others.mark_table)
+                others.mark_table.append(mark)
+            mids.append(m)
+        others.marks.frombytes(np.array(mids, dtype=np.uint32)[mark_inverse].tobytes())
+
+    def _skipped(self, vec: fastcsv.Vectors, table: Any, first_line: int) -> None:
+        """Rows committed by an earlier run: only those without incident number are parsed,
+        so the derived keys' occurrence counts go on exactly as in a clean run."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        i_inc = self.parser._idx[3]
+        if i_inc >= vec.ncols:
+            idx = np.arange(table.num_rows)
+        else:
+            blank = pc.equal(pc.utf8_trim_whitespace(table.column(i_inc).combine_chunks()), "")
+            idx = np.flatnonzero(blank.to_numpy(zero_copy_only=False))
+        for i, values in zip(idx.tolist(), vec.rows(table, idx), strict=True):
+            self.parser.parse(RawRow(first_line + i, values))
+
+    def _rows(self, vec: fastcsv.Vectors, table: Any, first_line: int) -> None:
+        import numpy as np
+
+        fast, keys, data = vec.split(table)
+        if keys is not None:
+            keys = np.ascontiguousarray(keys)
+            k64 = keys.view(np.uint64).reshape(-1)
+            has = data.get("has_key")
+            known = np.zeros(len(k64), dtype=bool)
+            if self.seen_arrays:
+                known = np.isin(k64, np.concatenate(self.seen_arrays))
+            if self.seen:
+                py = np.frombuffer(b"".join(self.seen), dtype=np.uint64)
+                known |= np.isin(k64, py)
+            with_key = np.flatnonzero(has)
+            _, first = np.unique(k64[with_key], return_index=True)
+            first_in_table = np.zeros(len(k64), dtype=bool)
+            first_in_table[with_key[first]] = True
+            keep = fast & first_in_table & ~known
+            self.seen_arrays.append(k64[with_key])
+            if keep.any():
+                self._add_fast_rows(np.flatnonzero(keep), keys, data)
+            fast = keep
+        slow = np.flatnonzero(~fast)
+        if len(slow):
+            for i, values in zip(slow.tolist(), vec.rows(table, slow), strict=True):
+                self.add_parsed(self.parser.parse(RawRow(first_line + i, values)))
+
+
+def produce(job: Job, send: Callable[[Message], bool]) -> None:
+    """Parse the file into batches and ``send`` them; stop when ``send`` returns False."""
+    with CsvSource(job.path, job.profile) as source:
+        parser = RowParser(job.profile, source.header, tally=job.tally, mark_zone=job.mark_zone)
+        batches = _Batches(job, source, parser, send)
+        python_rest = True
+        if job.fast and job.vectorised and fastcsv.available(source):
+            vec = fastcsv.Vectors(parser, source)
+            for block in fastcsv.blocks(source):
+                table = fastcsv.read_block(block, vec.ncols, job.profile.delimiter)
+                if table is None or vec.irregular_rows(table):
+                    source.restart_at(block.start, block.first_line - 1)
+                    break
+                if not batches.table_rows(vec, table, block):
                     return
-                others, calls, rejects = Others(), [], []
-                seen, gmap, mmap = set(), {}, {}
-        if len(others) or calls or rejects:
-            if not send(Batch(others, calls, rejects, consumed, source.size, tail=True)):
-                return
+            else:
+                python_rest = False
+        if python_rest and not batches.python_rows():
+            return
+        if len(batches) and not batches.flush(source.size, tail=True):
+            return
         notes = list(source.notes.notes)
         if source.notes.junk_lines:
             notes.append(f"{source.notes.junk_lines} blank or junk line(s) skipped")
         if source.notes.repeated_headers:
             notes.append(f"{source.notes.repeated_headers} repeated header line(s) skipped")
-        send(End(notes, consumed))
+        send(End(notes, batches.consumed))
 
 
 class Producer:

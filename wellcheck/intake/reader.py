@@ -124,7 +124,8 @@ class CsvSource:
         sniff(path)
         self.size = path.stat().st_size
         self._raw = path.open("rb")
-        _strip_bom(self._raw, self.notes)
+        self.bom_bytes = _strip_bom(self._raw, self.notes)
+        self._line_base = 0
         text = io.TextIOWrapper(self._raw, encoding=profile.encoding, errors="replace", newline="")
         self._reader = csv.reader(text, delimiter=profile.delimiter)
         self.header = self._find_header()
@@ -154,6 +155,7 @@ class CsvSource:
                     first = values
                 positions = match_header(values, self.profile)
                 if positions is not None:
+                    self.raw_width = len(values)  # incl. trailing empty columns
                     names = list(values)
                     while names and not names[-1].strip():
                         names.pop()
@@ -188,7 +190,19 @@ class CsvSource:
 
     @property
     def line_num(self) -> int:
-        return self._reader.line_num
+        return self._reader.line_num + self._line_base
+
+    def restart_at(self, offset: int, lines_before: int) -> None:
+        """Read on from byte ``offset``, the start of physical line ``lines_before + 1`` (a row
+        boundary), after a faster reader (``intake.fastcsv``) has consumed what comes before."""
+        self._raw.close()
+        self._raw = self.path.open("rb")
+        self._raw.seek(offset)
+        text = io.TextIOWrapper(
+            self._raw, encoding=self.profile.encoding, errors="replace", newline=""
+        )
+        self._reader = csv.reader(text, delimiter=self.profile.delimiter)
+        self._line_base = lines_before
 
     def values(self) -> Iterator[list[str] | None]:
         """The data rows' values after the header, or None for a broken CSV line (its message

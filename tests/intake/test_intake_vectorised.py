@@ -1,0 +1,158 @@
+"""The vectorised reader (``intake.fastcsv``: pyarrow, numpy, AES in bulk) gives exactly what the
+Python reader gives: the same batches, fast ledger entries, parsed calls and rejects, row by row,
+on the three real files, generated files, edge rows, irregular files (where it hands over to the
+Python reader mid-file) and resumed runs. Pure parsing: no database.
+"""
+
+from __future__ import annotations
+
+import sys
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wellcheck.intake import fastcsv, producer
+from wellcheck.intake.parse import Call
+from wellcheck.intake.profiles import load_profile
+from wellcheck.intake.testing import real_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from gen_sandiego import HEADER, generate  # noqa: E402
+
+pytestmark = pytest.mark.skipif(fastcsv.pa is None, reason="pyarrow is not installed")
+
+
+def _messages(path: Path, profile_name: str, *, vectorised: bool, **kw: Any) -> list[Any]:
+    profile = load_profile(profile_name)
+    job = producer.Job(
+        path=path,
+        profile=profile,
+        tally=kw.get("tally", False),
+        mark_zone=zoneinfo.ZoneInfo(kw.get("zone", profile.time_zone)),
+        batch_size=kw.get("batch_size", 700),
+        skip=kw.get("skip", 0),
+        fast=True,
+        vectorised=vectorised,
+    )
+    out: list[Any] = []
+    producer.produce(job, lambda m: out.append(m) is None)
+    return out
+
+
+def _view(messages: list[Any]) -> list[Any]:
+    """A batch as comparable data: its fast entries (as a set: their order in the batch does
+    not matter, each is its key's first occurrence), calls and rejects in file order."""
+    view: list[Any] = []
+    for m in messages:
+        if isinstance(m, producer.Batch):
+            o = m.others
+            entries = {
+                (
+                    bytes(o.keys[8 * i : 8 * i + 8]),
+                    o.buckets[i],
+                    o.group_table[o.groups[i]],
+                    o.mark_table[o.marks[i]],
+                )
+                for i in range(len(o))
+            }
+            calls = [
+                (c.line, c.source_key, c.page_key, c.bucket, c.val, c.category, c.digest)
+                for c in m.calls
+                if isinstance(c, Call)
+            ]
+            rejects = [(r.line, r.reason, r.values) for r in m.rejects]
+            view.append(("batch", m.consumed, m.tail, len(o), entries, calls, rejects))
+        elif isinstance(m, producer.End):
+            view.append(("end", m.consumed, m.notes))
+        else:
+            view.append(("failed", m.message))
+    return view
+
+
+def _same(path: Path, profile_name: str, **kw: Any) -> list[Any]:
+    fast = _view(_messages(path, profile_name, vectorised=True, **kw))
+    slow = _view(_messages(path, profile_name, vectorised=False, **kw))
+    assert fast == slow
+    return fast
+
+
+@pytest.mark.parametrize("name", ["san_diego", "milwaukee", "berkeley"])
+def test_real_files_read_the_same(name: str) -> None:
+    path = real_file(name)
+    if not path.exists():
+        pytest.skip("the real data folder ../shared/data/cfs is absent")
+    view = _same(path, name)
+    assert sum(b[3] for b in view if b[0] == "batch") > 0 or name == "berkeley"
+
+
+@pytest.mark.parametrize("skip", [0, 1, 699, 700, 2100, 2999])
+def test_generated_file_reads_the_same_when_resumed(tmp_path: Path, skip: int) -> None:
+    path = generate(3000, tmp_path / "gen.csv")
+    view = _same(path, "san_diego", skip=skip)
+    assert view[-1][:2] == ("end", 3000)
+    if skip == 0:
+        assert sum(b[3] for b in view if b[0] == "batch") > 2500  # most rows took the fast path
+
+
+@pytest.mark.parametrize("tally", [False, True])
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Kolkata", "America/New_York"])
+def test_edge_rows_read_the_same(tmp_path: Path, tally: bool, zone: str) -> None:
+    from tests.intake.test_intake_fast_path import _edge_file
+
+    _same(_edge_file(tmp_path), "san_diego", tally=tally, zone=zone)
+
+
+def _rows(n: int, start: int = 0) -> list[str]:
+    out = []
+    for i in range(start, start + n):
+        call = "CW" if i % 9 == 0 else "415"
+        out.append(
+            f'"E2300{i:07d}","2023-03-{1 + i % 28:02d} 0{i % 10}:1{i % 6}:00","1","100","",'
+            f'"MAIN","ST","","","","{call}","K","{500 + i % 7}","2"'
+        )
+    return out
+
+
+HEAD = ",".join(f'"{h}"' for h in HEADER)
+
+
+@pytest.mark.parametrize(
+    "trouble",
+    [
+        "",  # regular throughout
+        "\n",  # a blank line
+        '"E23999","2023-03-01 10:00:00","1","100","","MAIN\nST","","","","","415","K","501","2"\n',
+        HEAD + "\n",  # a repeated header (daily files concatenated)
+        ",,,,,,,,,,,,,\n",  # a row of empty fields
+        '"E23998","2023-03-01 10:00:00","1","1""00","","MAIN","ST","","","","415","K","501","2"\n',
+        '"E23997","2023-03-01 10:00:00","1","100","","MAIN","ST","","","","415","K","501"\n',
+        '"E23996","2023-03-01 10:00:00","1","100","","MAIN","ST","","","","415","K","501","2","x"\n',
+        "E23995,2023-03-01 10:00:00,1,100,,MAIN,ST,,,,415,K,501,2\r\n",
+        '"E23994","2023-03-01\r10:00:00","1"\n',  # a lone carriage return
+        "E23993,no time,1,100,,MAIN,ST,,,,415,K,501,2\n",
+        "E23992,2023-03-01 10:00:00,1,100,,MAIN,ST,,,,415,K,501,2\n" * 2,  # a key twice
+    ],
+)
+def test_irregular_rows_hand_over_to_the_python_reader(tmp_path: Path, trouble: str) -> None:
+    """Trouble in the middle of a file: the blocks before it are vectorised, the rest is read
+    by the Python reader; together they give what the Python reader gives alone."""
+    path = tmp_path / "t.csv"
+    body = "\n".join(_rows(3000)) + "\n" + trouble + "\n".join(_rows(3000, 5000)) + "\n"
+    path.write_text(HEAD + "\n" + body, encoding="utf-8")
+    old = fastcsv.BLOCK
+    fastcsv.BLOCK = 64 << 10  # several blocks in a small file
+    try:
+        _same(path, "san_diego")
+        _same(path, "san_diego", skip=3001)
+    finally:
+        fastcsv.BLOCK = old
+
+
+def test_invalid_utf8_and_bom_read_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    body = ("\n".join(_rows(500)) + "\n").encode()
+    bad = b'"E23990","2023-03-01 10:00:00","1","100","","M\xe9IN","ST","","","","415","K","501","2"\n'
+    path.write_bytes(b"\xef\xbb\xbf" + HEAD.encode() + b"\n" + body + bad + body)
+    _same(path, "san_diego")
