@@ -31,7 +31,7 @@ from wellcheck.core import blind
 from wellcheck.crypto import envelope, keyring
 from wellcheck.crypto.fields import EncryptedMixin
 from wellcheck.crypto.scopes import scope_for_label
-from wellcheck.intake import bulk, services
+from wellcheck.intake import bulk, engine, services
 from wellcheck.intake.models import CallCategory
 from wellcheck.intake.testing import import_file, real_file
 
@@ -444,9 +444,11 @@ def test_real_file_fast_and_old_paths_store_the_same(monkeypatch: pytest.MonkeyP
     captured: list[tuple[Any, list[Any]]] = []
     copy_new = bulk.copy_new
 
-    def capture(model: Any, names: Any, rows: Any, *, prepared: bool = False) -> None:
+    def capture(
+        model: Any, names: Any, rows: Any, *, prepared: bool = False, text: Any = None
+    ) -> None:
         captured.append((model, list(rows)))
-        copy_new(model, names, rows, prepared=prepared)
+        copy_new(model, names, rows, prepared=prepared, text=text)
 
     monkeypatch.setattr(bulk, "copy_new", capture)
     import_file(new, "san_diego", batch_size=5000)
@@ -458,6 +460,7 @@ def test_real_file_fast_and_old_paths_store_the_same(monkeypatch: pytest.MonkeyP
         m.setattr(services, "_check_row", _old_check_row)
         m.setattr(services, "_detail_row", _old_detail_row)
         m.setattr(bulk, "copy_rows", _old_copy_rows)
+        m.setattr(engine, "PIPELINE", False)  # the old detail row encrypts through the ORM
         old_agency = Agency.objects.create(name="old", slug="oldpd")
         import_file(old_agency, "san_diego", batch_size=5000)
         old = _stored(old_agency)

@@ -496,8 +496,11 @@ def copy_new(
     rows: Sequence[Sequence[Any]],
     *,
     prepared: bool = False,
+    text: str | None = None,
 ) -> None:
     """Insert rows the caller knows to be new (its ledger says so, under :func:`lock_agency`).
+    ``text``: the rows already formatted by :func:`copy_text` (on the importer's preparing
+    thread), streamed as it is.
     PostgreSQL: ``COPY`` straight into the table, in a savepoint; should a row exist after all
     (a ledger pruned by hand), the savepoint is undone and the rows are inserted with
     ``ON CONFLICT DO NOTHING`` instead, so an existing record is never duplicated nor the batch
@@ -519,7 +522,10 @@ def copy_new(
     try:
         with transaction.atomic(), connection.cursor() as cur:
             with cur.cursor.copy(f"COPY {qn(model._meta.db_table)} ({col_sql}) FROM STDIN") as copy:
-                copy_rows(copy, out)
+                if text is not None:
+                    copy.write(text)
+                else:
+                    copy_rows(copy, out)
     except UniqueViolation:
         insert_ignore(model, names, rows, prepared=prepared)
 

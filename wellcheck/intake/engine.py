@@ -12,20 +12,26 @@ import csv
 import hashlib
 import io
 import os
+import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from django.db import connection
+
 from wellcheck.accounts.models import Agency, RecordPolicy, User
 from wellcheck.core.errors import ServiceError
-from wellcheck.intake import producer, services
+from wellcheck.intake import ledger, producer, services
 from wellcheck.intake.models import ImportRun, RunStatus
 from wellcheck.intake.parse import Call, Rejected, RowParser
 from wellcheck.intake.profiles import Profile
 from wellcheck.intake.reader import CsvSource, Refused
 
 PREFLIGHT_ROWS = 1000
+SWITCH_INTERVAL = 0.0005  # seconds
+PIPELINE = True  # PostgreSQL: prepare the next batch while this one is written
 Progress = Callable[[int, int, int], None]
 
 
@@ -202,12 +208,11 @@ def _stream(
     source = producer.Producer(job)
     source.start()
     try:
+        if PIPELINE and connection.vendor == "postgresql" and not ctx.legacy:
+            with ledger.agency_session_lock(ctx.agency.pk):
+                return _pipelined(ctx, run, source, rejects, progress, file_size)
         while True:
-            item = source.get()
-            if isinstance(item, producer.Failed):
-                if item.error is not None:
-                    raise item.error
-                raise RuntimeError(f"The import's parsing failed: {item.message}")
+            item = _next(source)
             if isinstance(item, producer.End):
                 if progress:
                     progress(item.consumed, file_size, file_size)
@@ -229,3 +234,94 @@ def _stream(
                 progress(item.consumed, item.bytes_done, file_size)
     finally:
         source.close()
+
+
+def _next(source: producer.Producer) -> producer.Batch | producer.End:
+    item = source.get()
+    if isinstance(item, producer.Failed):
+        if item.error is not None:
+            raise item.error
+        raise RuntimeError(f"The import's parsing failed: {item.message}")
+    return item
+
+
+def _pipelined(
+    ctx: services.ImportContext,
+    run: ImportRun,
+    source: producer.Producer,
+    rejects: RejectFile,
+    progress: Progress | None,
+    file_size: int,
+) -> list[str]:
+    """PostgreSQL: batch N+1 is worked out in memory (a thread: Python) while batch N is written
+    (this thread: mostly waiting for the database, which releases the GIL). The ledger pages
+    stay in memory from one batch to the next: the next batch sees the calls of the one being
+    written. That is safe because this run holds the agency's import lock for the whole run
+    (``ledger.agency_session_lock``), so no other import changes the agency's pages meanwhile.
+    Only the pages of the batch last worked out are kept: memory stays flat."""
+    book = ledger.Book(ctx.agency.pk)
+    seal = services.batch_sealer_for(ctx)
+    switch = sys.getswitchinterval()
+    # When the database answers, the writing thread should get the GIL back at once, not after
+    # the default 5 ms.
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    pending: tuple[services.Prepared, producer.Batch] | None = None
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-prepare") as pool:
+            while True:
+                item = _next(source)
+                future = None
+                if isinstance(item, producer.Batch):
+                    buckets = set(item.others.buckets) | {c.bucket for c in item.calls}
+                    book.load(buckets)
+                    future = pool.submit(
+                        _prepare_without_database,
+                        ctx=ctx,
+                        book=book,
+                        others=item.others,
+                        calls=item.calls,
+                        rejected=len(item.rejects),
+                        rows_consumed=item.consumed,
+                        bytes_done=item.bytes_done,
+                        seal=seal,
+                    )
+                if pending is not None:
+                    _write(ctx, run, pending, rejects, progress, file_size)
+                    pending = None
+                if future is None:
+                    assert isinstance(item, producer.End)
+                    if progress:
+                        progress(item.consumed, file_size, file_size)
+                    return item.notes
+                assert isinstance(item, producer.Batch)
+                pending = (future.result(), item)
+                book.keep(buckets)
+    finally:
+        sys.setswitchinterval(switch)
+
+
+def _prepare_without_database(**kw: Any) -> services.Prepared:
+    """``services.import_batch_prepare`` on the preparing thread, where any database access is
+    a defect (it would run outside the batch's transaction): refused loudly."""
+
+    def refuse(*args: Any) -> Any:
+        raise RuntimeError("the import's preparing thread must not use the database")
+
+    with connection.execute_wrapper(refuse):
+        return services.import_batch_prepare(**kw)
+
+
+def _write(
+    ctx: services.ImportContext,
+    run: ImportRun,
+    pending: tuple[services.Prepared, producer.Batch],
+    rejects: RejectFile,
+    progress: Progress | None,
+    file_size: int,
+) -> None:
+    prep, item = pending
+    for rejected in item.rejects:
+        rejects.add(rejected)
+    services.import_batch_write(ctx=ctx, run=run, prep=prep, reject_bytes=rejects.flush())
+    if progress and not item.tail:
+        progress(item.consumed, item.bytes_done, file_size)

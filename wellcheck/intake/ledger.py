@@ -27,7 +27,8 @@ import sys
 import uuid
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ import numpy as np
 from django.db import connection
 
 from wellcheck.intake.models import CallCount, LedgerPage
-from wellcheck.intake.parse import Group
+from wellcheck.intake.parse import NO_VAL, Group
 
 if TYPE_CHECKING:
     from wellcheck.intake.producer import Others
@@ -51,25 +52,13 @@ class LedgerError(Exception):
 
 
 def encode(entries: dict[bytes, Entry]) -> bytes:
+    values = list(entries.values())
     groups: dict[Group, int] = {}
-    vals = []
-    gidx = array("I")
-    flags = bytearray()
-    for val, group, flag in entries.values():
-        vals.append(val)
-        i = groups.get(group)
-        if i is None:
-            i = groups[group] = len(groups)
-        gidx.append(i)
-        flags.append(flag)
+    index = groups.setdefault
+    gidx = array("I", [index(v[1], len(groups)) for v in values])
     strings: dict[str, int] = {}
-    parts = array("I")
-    for group in groups:
-        for x in group:
-            j = strings.get(x)
-            if j is None:
-                j = strings[x] = len(strings)
-            parts.append(j)
+    string = strings.setdefault
+    parts = array("I", [string(x, len(strings)) for g in groups for x in g])
     if sys.byteorder != "little":  # pragma: no cover (the format is little-endian)
         gidx.byteswap()
         parts.byteswap()
@@ -78,9 +67,9 @@ def encode(entries: dict[bytes, Entry]) -> bytes:
         (
             _HEAD.pack(VERSION, len(entries), len(groups), len(table)),
             b"".join(entries),
-            b"".join(vals),
+            b"".join([v[0] for v in values]),
             gidx.tobytes(),
-            bytes(flags),
+            bytes([v[2] for v in values]),
             parts.tobytes(),
             table,
         )
@@ -143,26 +132,50 @@ class Book:
     def page(self, bucket: int) -> dict[bytes, Entry]:
         return self.pages[bucket]
 
+    def keep(self, buckets: set[int]) -> None:
+        """Forget every page but ``buckets`` (they are read again from the database if needed)."""
+        for bucket in list(self.pages):
+            if bucket not in buckets:
+                del self.pages[bucket]
+
     def write(self) -> int:
         """Upsert the changed pages; returns how many."""
-        if not self.dirty:
-            return 0
-        table = connection.ops.quote_name(LedgerPage._meta.db_table)
-        rows = []
-        for bucket in sorted(self.dirty):
-            entries = self.pages[bucket]
-            rows.append((self.agency_id, bucket, encode(entries), len(entries)))
-        if connection.vendor != "postgresql":
-            rows = [(a.hex, b, e, n) for a, b, e, n in rows]  # type: ignore[misc]
-        with connection.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO {table} (agency_id, bucket, entries, calls) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (agency_id, bucket) "
-                "DO UPDATE SET entries = EXCLUDED.entries, calls = EXCLUDED.calls",
-                rows,
-            )
+        pages = [(b, encode(self.pages[b]), len(self.pages[b])) for b in sorted(self.dirty)]
+        write_pages(self.agency_id, pages)
         self.dirty.clear()
-        return len(rows)
+        return len(pages)
+
+
+@contextmanager
+def agency_session_lock(agency_id: uuid.UUID) -> Iterator[None]:
+    """PostgreSQL: hold the agency's import lock for a whole run (a session-level advisory lock
+    on the key of ``bulk.lock_agency``, which it makes re-entrant): imports of one agency run
+    one after another. Released at the end, or by PostgreSQL when the process dies."""
+    from wellcheck.intake.bulk import hash_lock
+
+    key = hash_lock(agency_id)
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def write_pages(agency_id: uuid.UUID, pages: list[tuple[int, bytes, int]]) -> None:
+    """Upsert encoded pages (bucket, entries, number of entries)."""
+    if not pages:
+        return
+    table = connection.ops.quote_name(LedgerPage._meta.db_table)
+    agency: Any = agency_id if connection.vendor == "postgresql" else agency_id.hex
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {table} (agency_id, bucket, entries, calls) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (agency_id, bucket) "
+            "DO UPDATE SET entries = EXCLUDED.entries, calls = EXCLUDED.calls",
+            [(agency, b, e, n) for b, e, n in pages],
+        )
 
 
 def apply_others(
@@ -181,7 +194,10 @@ def apply_others(
     table, marks = others.group_table, others.mark_table
     kb, vb = bytes(others.keys), bytes(others.vals)
     keys = [kb[i : i + 8] for i in range(0, 8 * n, 8)]
-    vals = [vb[i : i + 8] for i in range(0, 8 * n, 8)]
+    if any(vb):
+        vals = [vb[i : i + 8] for i in range(0, 8 * n, 8)]
+    else:  # "other" calls' vals are empty (parse.NO_VAL): one shared object
+        vals = [NO_VAL] * n
     groups = [table[g] for g in others.groups]
     bucket_of = np.frombuffer(others.buckets, dtype=np.int64)
     order = np.argsort(bucket_of, kind="stable")
@@ -234,21 +250,8 @@ def apply_others(
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def add_counts(agency_id: uuid.UUID, deltas: Counter[Group]) -> None:
-    """Append one row per group with its delta (``CallCount`` is a log: a group's count is the
-    sum of its rows). PostgreSQL: one COPY; SQLite: one ``executemany``."""
-    rows = [(g, n) for g, n in deltas.items() if n]
-    if not rows:
-        return
-    counts = connection.ops.quote_name(CallCount._meta.db_table)
-    columns = "category, call_type, unit_code, day, calls, agency_id"
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO {counts} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
-                [(*g, n, agency_id.hex) for g, n in rows],
-            )
-        return
+def count_text(agency_id: uuid.UUID, deltas: Counter[Group]) -> str:
+    """The COPY text of :func:`add_counts` (PostgreSQL), made ahead on the preparing thread."""
     esc: dict[str, str] = {}  # a batch has a few hundred distinct codes
 
     def text(x: str) -> str:
@@ -258,11 +261,37 @@ def add_counts(agency_id: uuid.UUID, deltas: Counter[Group]) -> None:
         return t
 
     tail = f"\t{agency_id}\n"
-    lines = [f"{text(g[0])}\t{text(g[1])}\t{text(g[2])}\t{g[3]}\t{n}{tail}" for g, n in rows]
+    return "".join(
+        [
+            f"{text(g[0])}\t{text(g[1])}\t{text(g[2])}\t{g[3]}\t{n}{tail}"
+            for g, n in deltas.items()
+            if n
+        ]
+    )
+
+
+def add_counts(agency_id: uuid.UUID, deltas: Counter[Group], text: str | None = None) -> None:
+    """Append one row per group with its delta (``CallCount`` is a log: a group's count is the
+    sum of its rows). PostgreSQL: one COPY (of ``text`` if given: :func:`count_text`); SQLite:
+    one ``executemany``."""
+    counts = connection.ops.quote_name(CallCount._meta.db_table)
+    columns = "category, call_type, unit_code, day, calls, agency_id"
+    if connection.vendor != "postgresql":
+        rows = [(*g, n, agency_id.hex) for g, n in deltas.items() if n]
+        if rows:
+            with connection.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO {counts} ({columns}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
+                    rows,
+                )
+        return
+    if text is None:
+        text = count_text(agency_id, deltas)
+    if not text:
+        return
     with connection.cursor() as cur:
         with cur.cursor.copy(f"COPY {counts} ({columns}) FROM STDIN") as copy:
-            for i in range(0, len(lines), 20000):
-                copy.write("".join(lines[i : i + 20000]))
+            copy.write(text)
 
 
 def entries_of(agency_id: uuid.UUID) -> list[tuple[str, str, str, Any]]:

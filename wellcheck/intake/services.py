@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from wellcheck.accounts.models import Agency, RecordPolicy, Unit, User
@@ -85,8 +85,9 @@ def merge_counters(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any
 
 
 def check_id_for(agency_id: uuid.UUID, source_key: str) -> uuid.UUID:
-    """Deterministic, so a resumed import writes exactly what a clean one would."""
-    return uuid.uuid5(CHECK_NS, f"{agency_id}:{source_key}")
+    """Deterministic, so a resumed import writes exactly what a clean one would:
+    ``uuid.uuid5(CHECK_NS, f"{agency_id}:{source_key}")``, with the agency's SHA-1 state kept."""
+    return bulk.scoped_uuid5(CHECK_NS, agency_id, source_key)
 
 
 @dataclass
@@ -191,22 +192,39 @@ def _check_row(
     ctx: ImportContext, call: Call, check_id: uuid.UUID, unit_id: int, now: Any
 ) -> list[Any]:
     mh = call.category == CallCategory.MENTAL_HEALTH
-    return ctx.check_rows.row(
-        dict(
-            id=check_id,
-            agency_id=ctx.agency.pk,
-            unit_id=unit_id,
-            state=CheckState.IMPORTED,
-            record_mode=RecordMode.TALLY if ctx.tally else RecordMode.IDENTIFIED,
-            source=Source.IMPORTED,
-            source_key=call.source_key,
-            received_at=call.received_at,
-            outcome_id=ctx.outcome_ids.get(call.outcome) if call.outcome else None,
-            mental_health_related=mh,
-            mental_health_marked_at=now if mh else None,
-            created_by_id=ctx.actor.pk if ctx.actor is not None else None,
-            created_at=now,
-            updated_at=now,
+    return ctx.check_rows.template(
+        (
+            "id",
+            "agency_id",
+            "unit_id",
+            "state",
+            "record_mode",
+            "source",
+            "source_key",
+            "received_at",
+            "outcome_id",
+            "mental_health_related",
+            "mental_health_marked_at",
+            "created_by_id",
+            "created_at",
+            "updated_at",
+        )
+    )(
+        (
+            check_id,
+            ctx.agency.pk,
+            unit_id,
+            CheckState.IMPORTED,
+            RecordMode.TALLY if ctx.tally else RecordMode.IDENTIFIED,
+            Source.IMPORTED,
+            call.source_key,
+            call.received_at,
+            ctx.outcome_ids.get(call.outcome) if call.outcome else None,
+            mh,
+            now if mh else None,
+            ctx.actor.pk if ctx.actor is not None else None,
+            now,
+            now,
         )
     )
 
@@ -215,16 +233,18 @@ def _detail_row(
     rows: bulk.RowBuilder, check_id: uuid.UUID, call: Call, seal: bulk.Sealer | None
 ) -> list[Any]:
     """The detail as the ORM would store it (its fields' own pre_save: encryption included)."""
-    return rows.row(
-        {
-            "check_record_id": check_id,
-            "incident_number": call.incident_number,
-            "address": call.address,
-            "address_key": address_key(call.address),
-            "latitude": call.latitude,
-            "longitude": call.longitude,
-        },
-        seal=seal,
+    return rows.template(
+        ("check_record_id", "incident_number", "address", "address_key", "latitude", "longitude")
+    )(
+        (
+            check_id,
+            call.incident_number,
+            call.address,
+            address_key(call.address),
+            call.latitude,
+            call.longitude,
+        ),
+        seal,
     )
 
 
@@ -261,32 +281,48 @@ def _apply_update(
     return changed
 
 
-@transaction.atomic
-def import_batch_apply(
+@dataclass
+class Prepared:
+    """A batch worked out in memory (:func:`import_batch_prepare`), ready to be written."""
+
+    part: dict[str, Any]
+    warnings: Counter[str]
+    checks: list[list[Any]]
+    details: list[list[Any]]
+    pending_units: dict[str, list[int]]  # beat code -> indexes in ``checks`` of unknown unit
+    updates: list[tuple[uuid.UUID, Call]]  # changed rows of checks that exist: applied in SQL
+    deltas: Counter[Group]
+    touched: set[Any]
+    created_ids: list[str]
+    pages: list[tuple[int, bytes, int]]  # the pages changed, encoded (a snapshot)
+    texts: dict[str, str | None]  # PostgreSQL: COPY text made ahead ("checks", "details", "counts")
+    moved: list[int]  # ImportedCall rows from before 0005 moved into pages
+    rejected: int
+    rows_consumed: int
+    bytes_done: int
+
+
+def import_batch_prepare(
     *,
     ctx: ImportContext,
-    run: ImportRun,
+    book: ledger.Book,
     others: Others,
     calls: list[Call],
     rejected: int,
     rows_consumed: int,
     bytes_done: int,
-    reject_bytes: int,
-) -> dict[str, Any]:
-    """Write one batch and the run's progress, with one audit event naming what changed.
+    seal: bulk.Sealer | None,
+    moved: list[int] | None = None,
+) -> Prepared:
+    """Work a batch out against the ledger pages in ``book`` (already loaded: no database access
+    here, so the next batch can be prepared while the previous one is written). The pages are
+    updated in memory and the changed ones encoded, so a later batch sees this one's calls.
 
     ``others`` are the batch's "other" calls that needed no repair, as ledger entries in columns
     (``intake.producer``: each the first occurrence of its key in the batch); ``calls`` the rest
     of the batch (checks, and every row repaired or warned about) in file order. Each call is
     looked up in the ledger page of its bucket (``intake.ledger``): new, unchanged or changed.
-
-    ``rows_consumed`` is the run's row position after this batch; refused (ServiceError) if the
-    run has moved on meanwhile (another process resumed it), so no batch is written twice.
     """
-    bulk.lock_agency(ctx.agency.pk)
-    locked = ImportRun.objects.select_for_update().get(pk=run.pk)
-    if locked.rows_done != run.rows_done:
-        raise ServiceError("This import is being run by another process.", field="run")
     now = timezone.now()
     agency = ctx.agency
     part = empty_counters()
@@ -297,21 +333,17 @@ def import_batch_apply(
         if call.warnings:
             part["rows_warned"] += 1
             warnings.update(call.warnings)
-    book = ledger.Book(agency.pk)
-    book.load(set(others.buckets) | {c.bucket for c in calls})
-    moved = _legacy(ctx, book, calls) if ctx.legacy else []
-    seal = (
-        bulk.batch_sealer(CheckDetail) if not ctx.tally and any(c.is_check for c in calls) else None
-    )
-    new_units: dict[str, int] = {}
-    checks, details = [], []
+    checks: list[list[Any]] = []
+    details: list[list[Any]] = []
+    pending: dict[str, list[int]] = {}
+    updates: list[tuple[uuid.UUID, Call]] = []
     deltas: Counter[Group] = Counter()
     touched: set[Any] = set()  # local days (agency zone) of new or changed calls
     created_ids: list[str] = []
-    updated: list[dict[str, Any]] = []
     counted, kept = ledger.apply_others(book, others, deltas, touched)
     if kept:
         warnings["was a welfare or mental-health call, now another type; check kept"] += kept
+    unit_column = ctx.check_rows.names.index("unit_id")
     for call in calls:
         page = book.pages[call.bucket]
         group = (call.category, call.call_type, call.unit_code, call.day.isoformat())
@@ -331,10 +363,16 @@ def import_batch_apply(
             deltas[group] += 1
             touched.add(old[1][3])  # the local day the call was counted on before
         if call.is_check:
-            unit_id = _unit_id(ctx, call.unit_code, new_units)
             check_id = check_id_for(agency.pk, call.source_key)
             if not flags & ledger.HAS_CHECK:
-                checks.append(_check_row(ctx, call, check_id, unit_id, now))
+                unit_id = ctx.unit_ids.get(call.unit_code)
+                if unit_id is None:
+                    pending.setdefault(call.unit_code, []).append(len(checks))
+                    unit_id = 0  # set when the unit exists (import_batch_write)
+                row = _check_row(ctx, call, check_id, unit_id, now)
+                if unit_id == 0:
+                    row[unit_column] = None
+                checks.append(row)
                 if not ctx.tally:
                     details.append(_detail_row(ctx.detail_rows, check_id, call, seal))
                 part["checks_created"] += 1
@@ -342,36 +380,102 @@ def import_batch_apply(
                 created_ids.append(str(check_id))
                 flags |= ledger.HAS_CHECK
             else:
-                changed = _apply_update(ctx, check_id, call, unit_id, now)
-                if changed:
-                    part["checks_updated"] += 1
-                    updated.append({"id": str(check_id), "fields": sorted(set(changed))})
-                else:
-                    part["checks_unchanged"] += 1
+                updates.append((check_id, call))
         elif flags & ledger.HAS_CHECK:
             warnings["was a welfare or mental-health call, now another type; check kept"] += 1
         page[call.page_key] = (call.val, group, flags)
         book.dirty.add(call.bucket)
     part["other_calls_counted"] = counted
-    if checks:
-        bulk.copy_new(WellnessCheck, ctx.check_rows.names, checks, prepared=True)
-    if details:
-        bulk.copy_new(CheckDetail, ctx.detail_rows.names, details, prepared=True)
-    book.write()
-    if moved:
-        ImportedCall.objects.filter(pk__in=moved).delete()
-    ledger.add_counts(agency.pk, deltas)
-    if touched:
+    pages = [(b, ledger.encode(book.pages[b]), len(book.pages[b])) for b in sorted(book.dirty)]
+    book.dirty.clear()
+    texts: dict[str, str | None] = {}
+    if connection.vendor == "postgresql":  # the writing thread then only streams them
+        texts["counts"] = ledger.count_text(agency.pk, deltas)
+        if not pending:
+            texts["checks"] = bulk.copy_text(checks) if checks else None
+            texts["details"] = bulk.copy_text(details) if details else None
+    return Prepared(
+        part=part,
+        warnings=warnings,
+        checks=checks,
+        details=details,
+        pending_units=pending,
+        updates=updates,
+        deltas=deltas,
+        touched=touched,
+        created_ids=created_ids,
+        pages=pages,
+        texts=texts,
+        moved=moved or [],
+        rejected=rejected,
+        rows_consumed=rows_consumed,
+        bytes_done=bytes_done,
+    )
+
+
+@transaction.atomic
+def import_batch_write(
+    *, ctx: ImportContext, run: ImportRun, prep: Prepared, reject_bytes: int
+) -> dict[str, Any]:
+    """Write a prepared batch and the run's progress, with one audit event naming what changed.
+
+    ``prep.rows_consumed`` is the run's row position after this batch; refused (ServiceError) if
+    the run has moved on meanwhile (another process resumed it), so no batch is written twice.
+    """
+    bulk.lock_agency(ctx.agency.pk)
+    locked = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if locked.rows_done != run.rows_done:
+        raise ServiceError("This import is being run by another process.", field="run")
+    now = timezone.now()
+    agency, part = ctx.agency, prep.part
+    new_units: dict[str, int] = {}
+    unit_column = ctx.check_rows.names.index("unit_id")
+    for code, rows in prep.pending_units.items():
+        unit_id = _unit_id(ctx, code, new_units)
+        for i in rows:
+            prep.checks[i][unit_column] = unit_id
+    updated: list[dict[str, Any]] = []
+    for check_id, call in prep.updates:
+        unit_id = _unit_id(ctx, call.unit_code, new_units)
+        changed = _apply_update(ctx, check_id, call, unit_id, now)
+        if changed:
+            part["checks_updated"] += 1
+            updated.append({"id": str(check_id), "fields": sorted(set(changed))})
+        else:
+            part["checks_unchanged"] += 1
+    texts = prep.texts
+    if prep.checks:
+        bulk.copy_new(
+            WellnessCheck,
+            ctx.check_rows.names,
+            prep.checks,
+            prepared=True,
+            text=texts.get("checks"),
+        )
+    if prep.details:
+        bulk.copy_new(
+            CheckDetail,
+            ctx.detail_rows.names,
+            prep.details,
+            prepared=True,
+            text=texts.get("details"),
+        )
+    ledger.write_pages(agency.pk, prep.pages)
+    if prep.moved:
+        ImportedCall.objects.filter(pk__in=prep.moved).delete()
+    ledger.add_counts(agency.pk, prep.deltas, texts.get("counts"))
+    if prep.touched:
         from wellcheck.insights.rollups import rollups_mark_dirty
 
         # The analytics rollups contract: mark the days changed, in this same transaction.
         rollups_mark_dirty(
             agency_id=agency.pk,
-            days={d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in touched},
+            days={d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in prep.touched},
         )
-    part["warnings"] = dict(warnings)
+    part["warnings"] = dict(prep.warnings)
     batch_no = locked.batches_done + 1
-    if created_ids or updated or new_units:
+    created_units = sorted(code for code in new_units if code not in ctx.unit_ids)
+    if prep.created_ids or updated or created_units:
         audit_record(
             actor=ctx.actor,
             event_type=EventType.IMPORT_BATCH,
@@ -383,21 +487,58 @@ def import_batch_apply(
                 "file_sha256": locked.file_sha256,
                 "batch": batch_no,
                 "rows": part["rows_read"],
-                "created": created_ids,
+                "created": prep.created_ids,
                 "updated": updated,
-                "units_created": sorted(new_units),
+                "units_created": created_units,
             },
         )
-    locked.rows_done = rows_consumed
-    locked.bytes_done = bytes_done
+    locked.rows_done = prep.rows_consumed
+    locked.bytes_done = prep.bytes_done
     locked.batches_done = batch_no
     locked.reject_bytes = reject_bytes
     locked.counters = merge_counters(locked.counters or empty_counters(), part)
     locked.status = RunStatus.RUNNING
     locked.save()
-    run.rows_done, run.batches_done, run.counters = rows_consumed, batch_no, locked.counters
+    run.rows_done, run.batches_done, run.counters = prep.rows_consumed, batch_no, locked.counters
     transaction.on_commit(lambda: ctx.unit_ids.update(new_units))
     return part
+
+
+def batch_sealer_for(ctx: ImportContext) -> bulk.Sealer | None:
+    """The details' sealer, made where the database may be read (not on a preparing thread)."""
+    return None if ctx.tally else bulk.batch_sealer(CheckDetail)
+
+
+def import_batch_apply(
+    *,
+    ctx: ImportContext,
+    run: ImportRun,
+    others: Others,
+    calls: list[Call],
+    rejected: int,
+    rows_consumed: int,
+    bytes_done: int,
+    reject_bytes: int,
+) -> dict[str, Any]:
+    """Prepare and write one batch, one after the other, with the pages read afresh: the
+    importer's path on SQLite and where ledger rows from before 0005 remain."""
+    with transaction.atomic():
+        bulk.lock_agency(ctx.agency.pk)
+        book = ledger.Book(ctx.agency.pk)
+        book.load(set(others.buckets) | {c.bucket for c in calls})
+        moved = _legacy(ctx, book, calls) if ctx.legacy else []
+        prep = import_batch_prepare(
+            ctx=ctx,
+            book=book,
+            others=others,
+            calls=calls,
+            rejected=rejected,
+            rows_consumed=rows_consumed,
+            bytes_done=bytes_done,
+            seal=batch_sealer_for(ctx) if any(c.is_check for c in calls) else None,
+            moved=moved,
+        )
+        return import_batch_write(ctx=ctx, run=run, prep=prep, reject_bytes=reject_bytes)
 
 
 @transaction.atomic
