@@ -34,16 +34,8 @@ from wellcheck.intake.producer import Others
 from wellcheck.intake.profiles import Profile
 
 CHECK_NS = uuid.UUID("6b1f4a52-52f4-4a43-9d0b-2f7a3c1e9d10")
-LEDGER_FIELDS = [
-    "agency_id",
-    "source_key",
-    "digest",
-    "category",
-    "call_type",
-    "unit_code",
-    "day",
-    "check_record_id",
-]
+# ImportedCall (the ledger before 0005): the columns read to move a row into its page.
+LEGACY_FIELDS = ("source_key", "digest", "category", "call_type", "unit_code", "day")
 SUMMARY_KEYS = (
     "rows_read",
     "checks_created",
@@ -150,16 +142,7 @@ def _legacy(ctx: ImportContext, book: ledger.Book, calls: list[Call]) -> list[in
     for i in range(0, len(keys), SQLITE_CHUNK):
         rows = ImportedCall.objects.filter(
             agency=ctx.agency, source_key__in=keys[i : i + SQLITE_CHUNK]
-        ).values_list(
-            "id",
-            "source_key",
-            "digest",
-            "category",
-            "call_type",
-            "unit_code",
-            "day",
-            "check_record_id",
-        )
+        ).values_list("id", *LEGACY_FIELDS, "check_record_id")
         for pk, key, digest, category, call_type, unit, day, check_id in rows:
             call = wanted[key.hex]
             book.page(call.bucket)[call.page_key] = (
