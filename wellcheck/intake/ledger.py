@@ -29,7 +29,6 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,11 +50,68 @@ class LedgerError(Exception):
     pass
 
 
-def encode(entries: dict[bytes, Entry]) -> bytes:
-    values = list(entries.values())
+class NewPage:
+    """A page that had no entry before this batch, as the batch's columns: no object per entry
+    (most pages of an export imported for the first time). Entries the batch adds later (checks,
+    repaired rows) are kept in ``extra``; changing a columnar entry turns the page into a dict
+    (:meth:`Book.put`). Every columnar entry is an other call (empty val, no check)."""
+
+    __slots__ = ("keys", "gids", "table", "extra")
+
+    def __init__(self, keys: bytes, gids: Any, table: list[Group]) -> None:
+        self.keys, self.gids, self.table = keys, gids, table
+        self.extra: dict[bytes, Entry] = {}
+
+    def find(self, key: bytes) -> int:
+        keys = self.keys
+        i = keys.find(key)
+        while i != -1 and i % 8:
+            i = keys.find(key, i + 1)
+        return -1 if i == -1 else i // 8
+
+    def get(self, key: bytes, default: Entry | None = None) -> Entry | None:
+        entry = self.extra.get(key)
+        if entry is not None:
+            return entry
+        i = self.find(key)
+        return default if i < 0 else (NO_VAL, self.table[int(self.gids[i])], 0)
+
+    def __len__(self) -> int:
+        return len(self.gids) + len(self.extra)
+
+    def to_dict(self) -> dict[bytes, Entry]:
+        keys, table = self.keys, self.table
+        out = {
+            keys[8 * i : 8 * i + 8]: (NO_VAL, table[g], 0) for i, g in enumerate(self.gids.tolist())
+        }
+        out.update(self.extra)
+        return out
+
+
+Page = dict[bytes, Entry] | NewPage
+
+
+def encode(page: Page) -> bytes:
     groups: dict[Group, int] = {}
     index = groups.setdefault
-    gidx = array("I", [index(v[1], len(groups)) for v in values])
+    if isinstance(page, NewPage):
+        uniq, inverse = np.unique(page.gids, return_inverse=True)
+        for g in uniq.tolist():
+            index(page.table[g], len(groups))
+        values = list(page.extra.values())
+        n = len(page.gids) + len(values)
+        keys = page.keys + b"".join(page.extra)
+        vals = NO_VAL * len(page.gids) + b"".join([v[0] for v in values])
+        gidx = array("I", inverse.astype(np.uint32).tobytes())
+        gidx.extend([index(v[1], len(groups)) for v in values])
+        flags = bytes(len(page.gids)) + bytes([v[2] for v in values])
+    else:
+        values = list(page.values())
+        n = len(values)
+        keys = b"".join(page)
+        vals = b"".join([v[0] for v in values])
+        gidx = array("I", [index(v[1], len(groups)) for v in values])
+        flags = bytes([v[2] for v in values])
     strings: dict[str, int] = {}
     string = strings.setdefault
     parts = array("I", [string(x, len(strings)) for g in groups for x in g])
@@ -65,11 +121,11 @@ def encode(entries: dict[bytes, Entry]) -> bytes:
     table = json.dumps(list(strings), separators=(",", ":")).encode()
     return b"".join(
         (
-            _HEAD.pack(VERSION, len(entries), len(groups), len(table)),
-            b"".join(entries),
-            b"".join([v[0] for v in values]),
+            _HEAD.pack(VERSION, n, len(groups), len(table)),
+            keys,
+            vals,
             gidx.tobytes(),
-            bytes([v[2] for v in values]),
+            flags,
             parts.tobytes(),
             table,
         )
@@ -112,7 +168,7 @@ class Book:
 
     def __init__(self, agency_id: uuid.UUID) -> None:
         self.agency_id = agency_id
-        self.pages: dict[int, dict[bytes, Entry]] = {}
+        self.pages: dict[int, Page] = {}
         self.dirty: set[int] = set()
 
     def load(self, buckets: Iterable[int]) -> None:
@@ -129,8 +185,20 @@ class Book:
         for bucket in wanted:
             self.pages.setdefault(bucket, {})
 
-    def page(self, bucket: int) -> dict[bytes, Entry]:
+    def page(self, bucket: int) -> Page:
         return self.pages[bucket]
+
+    def put(self, bucket: int, key: bytes, entry: Entry) -> None:
+        """Set an entry (a new page's columns turn into a dict if one of them changes)."""
+        page = self.pages[bucket]
+        if isinstance(page, NewPage):
+            if page.find(key) < 0:
+                page.extra[key] = entry
+                self.dirty.add(bucket)
+                return
+            page = self.pages[bucket] = page.to_dict()
+        page[key] = entry
+        self.dirty.add(bucket)
 
     def keep(self, buckets: set[int]) -> None:
         """Forget every page but ``buckets`` (they are read again from the database if needed)."""
@@ -186,19 +254,17 @@ def apply_others(
     between count groups. Returns (new calls, changed calls that had a check: kept).
 
     Entries are taken page by page; a page with no entry yet (most pages of an export imported
-    for the first time) takes all of its entries in one dictionary update."""
+    for the first time) takes the batch's columns as they are (:class:`NewPage`)."""
     n = len(others)
     if not n:
         return 0, 0
     pages, dirty = book.pages, book.dirty
     table, marks = others.group_table, others.mark_table
     kb, vb = bytes(others.keys), bytes(others.vals)
-    keys = [kb[i : i + 8] for i in range(0, 8 * n, 8)]
-    if any(vb):
-        vals = [vb[i : i + 8] for i in range(0, 8 * n, 8)]
-    else:  # "other" calls' vals are empty (parse.NO_VAL): one shared object
-        vals = [NO_VAL] * n
-    groups = [table[g] for g in others.groups]
+    columnar = not any(vb)  # other calls' vals are empty (parse.NO_VAL)
+    keys: list[bytes] | None = None
+    vals: list[bytes] = []
+    gid_of = np.frombuffer(others.groups, dtype=np.uint32)
     bucket_of = np.frombuffer(others.buckets, dtype=np.int64)
     order = np.argsort(bucket_of, kind="stable")
     ends = [*(np.flatnonzero(np.diff(bucket_of[order])) + 1).tolist(), n]
@@ -210,17 +276,20 @@ def apply_others(
         bucket = int(bucket_of[rows[0]])
         start = end
         page = pages[bucket]
-        if not page:
-            ix = rows.tolist()
-            entries = zip(
-                [vals[i] for i in ix], [groups[i] for i in ix], repeat(0, len(ix)), strict=True
-            )
-            page.update(zip([keys[i] for i in ix], entries, strict=True))
+        if not page and columnar:
+            rows_sorted = np.sort(rows)
+            page_keys = np.frombuffer(kb, dtype=np.uint64)[rows_sorted].tobytes()
+            pages[bucket] = NewPage(page_keys, gid_of[rows_sorted], table)
             is_new[rows] = True
             dirty.add(bucket)
             continue
+        if keys is None:
+            keys = [kb[i : i + 8] for i in range(0, 8 * n, 8)]
+            vals = [NO_VAL] * n if columnar else [vb[i : i + 8] for i in range(0, 8 * n, 8)]
+        if isinstance(page, NewPage):
+            page = pages[bucket] = page.to_dict()
         for i in rows.tolist():
-            key, val, group = keys[i], vals[i], groups[i]
+            key, val, group = keys[i], vals[i], table[gid_of[i]]
             old = page.get(key)
             if old is None:
                 page[key] = (val, group, 0)

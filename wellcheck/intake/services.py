@@ -145,12 +145,15 @@ def _legacy(ctx: ImportContext, book: ledger.Book, calls: list[Call]) -> list[in
         ).values_list("id", *LEGACY_FIELDS, "check_record_id")
         for pk, key, digest, category, call_type, unit, day, check_id in rows:
             call = wanted[key.hex]
-            book.page(call.bucket)[call.page_key] = (
-                digest.bytes[:8],
-                (category, call_type, unit, day.isoformat()),
-                ledger.HAS_CHECK if check_id is not None else 0,
+            book.put(
+                call.bucket,
+                call.page_key,
+                (
+                    digest.bytes[:8],
+                    (category, call_type, unit, day.isoformat()),
+                    ledger.HAS_CHECK if check_id is not None else 0,
+                ),
             )
-            book.dirty.add(call.bucket)
             moved.append(pk)
     return moved
 
@@ -366,8 +369,7 @@ def import_batch_prepare(
                 updates.append((check_id, call))
         elif flags & ledger.HAS_CHECK:
             warnings["was a welfare or mental-health call, now another type; check kept"] += 1
-        page[call.page_key] = (call.val, group, flags)
-        book.dirty.add(call.bucket)
+        book.put(call.bucket, call.page_key, (call.val, group, flags))
     part["other_calls_counted"] = counted
     pages = [(b, ledger.encode(book.pages[b]), len(book.pages[b])) for b in sorted(book.dirty)]
     book.dirty.clear()

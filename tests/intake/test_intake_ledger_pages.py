@@ -1,0 +1,74 @@
+"""Ledger pages (``intake.ledger``): the packed format round-trips, and a new page kept as the
+batch's columns (``NewPage``) reads, changes and encodes exactly like the same page as a dict."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from wellcheck.intake.ledger import HAS_CHECK, Book, LedgerError, NewPage, decode, encode
+from wellcheck.intake.parse import NO_VAL
+
+
+def _groups() -> list[tuple[str, str, str, str]]:
+    return [
+        ("other", "415", "523", "2023-06-01"),
+        ("other", "T", "UNKNOWN", "2023-06-01"),
+        ("welfare_check", "CW", "523", "2023-06-02"),
+        ("other", 'ta\tb\\c "q"', "5\n23", "2023-06-02"),  # codes with awkward characters
+        ("other", "ü", "", "2023-06-03"),
+    ]
+
+
+def _columns(n: int, seed: int = 1) -> tuple[bytes, np.ndarray, list[bytes]]:
+    rnd = random.Random(seed)
+    keys = [rnd.randbytes(8) for _ in range(n)]
+    assert len(set(keys)) == n
+    gids = np.array([rnd.randrange(5) for _ in range(n)], dtype=np.uint32)
+    return b"".join(keys), gids, keys
+
+
+def test_dict_page_round_trips() -> None:
+    rnd = random.Random(3)
+    page = {
+        rnd.randbytes(8): (rnd.randbytes(8), rnd.choice(_groups()), rnd.choice([0, HAS_CHECK]))
+        for _ in range(500)
+    }
+    assert decode(encode(page)) == page
+    assert decode(encode({})) == {}
+
+
+def test_new_page_reads_changes_and_encodes_like_a_dict() -> None:
+    raw, gids, keys = _columns(300)
+    table = _groups()
+    page = NewPage(raw, gids, table)
+    as_dict = page.to_dict()
+    assert len(page) == len(as_dict) == 300
+    for i, key in enumerate(keys):
+        assert page.get(key) == as_dict[key] == (NO_VAL, table[int(gids[i])], 0)
+    # a key whose bytes straddle two entries is not found (alignment)
+    assert page.get(raw[4:12]) is None
+    assert decode(encode(page)) == as_dict
+
+    book = Book.__new__(Book)
+    book.pages, book.dirty = {7: page}, set()
+    new_key = b"\x01" * 8
+    book.put(7, new_key, (b"\x02" * 8, table[2], HAS_CHECK))  # a check added: stays columnar
+    assert isinstance(book.pages[7], NewPage) and 7 in book.dirty
+    as_dict[new_key] = (b"\x02" * 8, table[2], HAS_CHECK)
+    assert decode(encode(book.pages[7])) == as_dict
+    book.put(7, keys[5], (b"\x03" * 8, table[1], 0))  # a columnar entry changed: now a dict
+    assert isinstance(book.pages[7], dict)
+    as_dict[keys[5]] = (b"\x03" * 8, table[1], 0)
+    assert book.pages[7] == as_dict
+    assert decode(encode(book.pages[7])) == as_dict
+
+
+def test_damaged_pages_are_refused() -> None:
+    blob = encode({b"k" * 8: (NO_VAL, _groups()[0], 0)})
+    with pytest.raises(LedgerError):
+        decode(blob[:-1])
+    with pytest.raises(LedgerError):
+        decode(b"\x09" + blob[1:])
