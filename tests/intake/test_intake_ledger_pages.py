@@ -72,3 +72,19 @@ def test_damaged_pages_are_refused() -> None:
         decode(blob[:-1])
     with pytest.raises(LedgerError):
         decode(b"\x09" + blob[1:])
+
+
+def test_a_page_with_more_than_65535_groups_round_trips() -> None:
+    """Group indexes are 16 bits unless a page has more groups (or strings) than that."""
+    page = {
+        i.to_bytes(8, "big"): (
+            NO_VAL if i % 3 else b"v" * 8,
+            ("other", f"T{i}", "1", "2023-01-01"),
+            0,
+        )
+        for i in range(70_000)
+    }
+    blob = encode(page)
+    assert blob[1] == 1  # wide
+    assert decode(blob) == page
+    assert encode(dict(list(page.items())[:10]))[1] == 0

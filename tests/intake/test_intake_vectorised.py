@@ -128,7 +128,8 @@ HEAD = ",".join(f'"{h}"' for h in HEADER)
         ",,,,,,,,,,,,,\n",  # a row of empty fields
         '"E23998","2023-03-01 10:00:00","1","1""00","","MAIN","ST","","","","415","K","501","2"\n',
         '"E23997","2023-03-01 10:00:00","1","100","","MAIN","ST","","","","415","K","501"\n',
-        '"E23996","2023-03-01 10:00:00","1","100","","MAIN","ST","","","","415","K","501","2","x"\n',
+        '"E23996","2023-03-01 10:00:00","1","100","","MAIN","ST","","","","415","K","501","2",'
+        '"x"\n',
         "E23995,2023-03-01 10:00:00,1,100,,MAIN,ST,,,,415,K,501,2\r\n",
         '"E23994","2023-03-01\r10:00:00","1"\n',  # a lone carriage return
         "E23993,no time,1,100,,MAIN,ST,,,,415,K,501,2\n",
@@ -153,6 +154,9 @@ def test_irregular_rows_hand_over_to_the_python_reader(tmp_path: Path, trouble: 
 def test_invalid_utf8_and_bom_read_the_same(tmp_path: Path) -> None:
     path = tmp_path / "b.csv"
     body = ("\n".join(_rows(500)) + "\n").encode()
-    bad = b'"E23990","2023-03-01 10:00:00","1","100","","M\xe9IN","ST","","","","415","K","501","2"\n'
+    bad = (
+        b'"E23990","2023-03-01 10:00:00","1","100","","M\xe9IN","ST","","","","415","K","501",'
+        b'"2"\n'
+    )
     path.write_bytes(b"\xef\xbb\xbf" + HEAD.encode() + b"\n" + body + bad + body)
     _same(path, "san_diego")

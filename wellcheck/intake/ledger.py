@@ -1,7 +1,8 @@
 """The importer's ledger: pages of packed entries, one page per bucket of incident numbers.
 
-An entry is one dispatch call seen: ``key`` (keyed 64-bit hash of the call's incident key),
-``val`` (keyed 64-bit hash of the values stored: what tells a changed row), ``group`` (category,
+An entry is one dispatch call seen: ``key`` (keyed 64-bit key of the call's incident number,
+``parse.entry_key``), ``val`` (for a check, 64 bits of the keyed digest of its values: what tells
+a changed row; empty for other calls), ``group`` (category,
 call type, beat, local day: the count group the call is counted in) and ``flags`` (``HAS_CHECK``:
 a check was created for the call). A page holds the entries of one bucket (a keyed hash of the
 incident number without its last digits, see ``parse.RowParser``), so the calls of one export,
@@ -12,11 +13,11 @@ Exactness does not depend on the bucketing: a key always maps to the same bucket
 page entries are matched by key. 64-bit keys collide only within a page (about a thousand calls):
 the chance of any collision in a page is about 2^-44.
 
-Page format (version 1, little-endian): ``<B I I I`` version, entry count, group count, length
-of the string table; then the keys (8 bytes each), the vals (8 bytes each), the group indexes
-(uint32 each), the flags (1 byte each), the groups (4 uint32 each: indexes of category, call
-type, beat and local day in the string table) and the string table (JSON list). About 25 bytes
-per call.
+Page format (version 2, little-endian): ``<B B I I I`` version, wide, entry count, group count,
+length of the string table; then the keys (8 bytes each), the flags (1 byte each; 0x80: a val
+follows), the group indexes (uint16 each, uint32 if wide), the vals that are not empty (8 bytes
+each, in entry order), the groups (4 indexes each, same width: category, call type, beat and
+local day in the string table) and the string table (JSON list). About 17 bytes per other call.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ from wellcheck.intake.parse import NO_VAL, Group
 if TYPE_CHECKING:
     from wellcheck.intake.producer import Others
 
-VERSION = 1
+VERSION = 2
 HAS_CHECK = 1
-_HEAD = struct.Struct("<BIII")
+_STORED_VAL = 0x80  # in a stored flags byte: the entry's val follows (not empty)
+_HEAD = struct.Struct("<BBIII")
 Entry = tuple[bytes, Group, int]  # val, group, flags
 
 
@@ -92,6 +94,7 @@ Page = dict[bytes, Entry] | NewPage
 
 
 def encode(page: Page) -> bytes:
+    """A page's entries packed (format version 2, see the module's docstring)."""
     groups: dict[Group, int] = {}
     index = groups.setdefault
     if isinstance(page, NewPage):
@@ -101,32 +104,34 @@ def encode(page: Page) -> bytes:
         values = list(page.extra.values())
         n = len(page.gids) + len(values)
         keys = page.keys + b"".join(page.extra)
-        vals = NO_VAL * len(page.gids) + b"".join([v[0] for v in values])
-        gidx = array("I", inverse.astype(np.uint32).tobytes())
-        gidx.extend([index(v[1], len(groups)) for v in values])
-        flags = bytes(len(page.gids)) + bytes([v[2] for v in values])
+        gidx = np.concatenate(
+            [inverse, np.array([index(v[1], len(groups)) for v in values], dtype=np.int64)]
+        )
+        flags = bytes(len(page.gids)) + bytes(
+            [v[2] | (_STORED_VAL if v[0] != NO_VAL else 0) for v in values]
+        )
+        vals = b"".join([v[0] for v in values if v[0] != NO_VAL])
     else:
         values = list(page.values())
         n = len(values)
         keys = b"".join(page)
-        vals = b"".join([v[0] for v in values])
-        gidx = array("I", [index(v[1], len(groups)) for v in values])
-        flags = bytes([v[2] for v in values])
+        gidx = np.array([index(v[1], len(groups)) for v in values], dtype=np.int64)
+        flags = bytes([v[2] | (_STORED_VAL if v[0] != NO_VAL else 0) for v in values])
+        vals = b"".join([v[0] for v in values if v[0] != NO_VAL])
     strings: dict[str, int] = {}
     string = strings.setdefault
-    parts = array("I", [string(x, len(strings)) for g in groups for x in g])
-    if sys.byteorder != "little":  # pragma: no cover (the format is little-endian)
-        gidx.byteswap()
-        parts.byteswap()
+    parts = np.array([string(x, len(strings)) for g in groups for x in g], dtype=np.int64)
+    wide = len(groups) > 0xFFFF or len(strings) > 0xFFFF
+    width = "<u4" if wide else "<u2"
     table = json.dumps(list(strings), separators=(",", ":")).encode()
     return b"".join(
         (
-            _HEAD.pack(VERSION, n, len(groups), len(table)),
+            _HEAD.pack(VERSION, wide, n, len(groups), len(table)),
             keys,
-            vals,
-            gidx.tobytes(),
             flags,
-            parts.tobytes(),
+            gidx.astype(width).tobytes(),
+            vals,
+            parts.astype(width).tobytes(),
             table,
         )
     )
@@ -136,17 +141,25 @@ def decode(blob: bytes) -> dict[bytes, Entry]:
     blob = bytes(blob)
     if not blob or blob[0] != VERSION:
         raise LedgerError(f"ledger page version {blob[:1]!r} is not known to this WellCheck")
-    _, n, n_groups, table_len = _HEAD.unpack_from(blob)
-    at = _HEAD.size
-    keys = blob[at : at + 8 * n]
-    vals = blob[at + 8 * n : at + 16 * n]
-    gidx = array("I")
-    gidx.frombytes(blob[at + 16 * n : at + 20 * n])
-    flags = blob[at + 20 * n : at + 21 * n]
-    at += 21 * n
-    parts = array("I")
-    parts.frombytes(blob[at : at + 16 * n_groups])
-    at += 16 * n_groups
+    try:
+        _, wide, n, n_groups, table_len = _HEAD.unpack_from(blob)
+        at = _HEAD.size
+        keys = blob[at : at + 8 * n]
+        flags = blob[at + 8 * n : at + 9 * n]
+        at += 9 * n
+        kind = "I" if wide else "H"
+        size = 4 if wide else 2
+        gidx = array(kind)
+        gidx.frombytes(blob[at : at + size * n])
+        at += size * n
+        stored = sum(1 for f in flags if f & _STORED_VAL)
+        vals = blob[at : at + 8 * stored]
+        at += 8 * stored
+        parts = array(kind)
+        parts.frombytes(blob[at : at + size * 4 * n_groups])
+        at += size * 4 * n_groups
+    except (struct.error, ValueError) as exc:
+        raise LedgerError("ledger page is truncated") from exc
     if sys.byteorder != "little":  # pragma: no cover
         gidx.byteswap()
         parts.byteswap()
@@ -157,10 +170,17 @@ def decode(blob: bytes) -> dict[bytes, Entry]:
         (strings[parts[i]], strings[parts[i + 1]], strings[parts[i + 2]], strings[parts[i + 3]])
         for i in range(0, 4 * n_groups, 4)
     ]
-    return {
-        keys[i * 8 : i * 8 + 8]: (vals[i * 8 : i * 8 + 8], groups[gidx[i]], flags[i])
-        for i in range(n)
-    }
+    out: dict[bytes, Entry] = {}
+    v = 0
+    for i in range(n):
+        f = flags[i]
+        if f & _STORED_VAL:
+            val = vals[v : v + 8]
+            v += 8
+        else:
+            val = NO_VAL
+        out[keys[i * 8 : i * 8 + 8]] = (val, groups[gidx[i]], f & ~_STORED_VAL)
+    return out
 
 
 class Book:
