@@ -3,7 +3,8 @@
 1. Generate N synthetic San Diego rows (bench/gen_sandiego.py) unless the file exists.
 2. Fresh PostgreSQL database, migrated.
 3. Baseline: the same CSV loaded with a raw ``COPY ... FROM STDIN (FORMAT csv, HEADER)`` into a
-   table of the same shape (the 14 columns, typed), streamed from the file by psycopg 3.
+   table of the same shape (the 14 columns, typed), streamed from the file by psycopg 3; three
+   rounds (``--copy-rounds``), the fastest compared with.
 4. The import: ``manage.py import_calls --profile san_diego --json`` in a subprocess (parsing,
    keyed hashes, the ledger, counts, checks and encrypted details, one audit event per batch,
    progress committed per batch), its wall time and peak RSS (``RUSAGE_CHILDREN``).
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--db", default="wc_intake_bench")
     parser.add_argument("--batch-size", type=int, default=50_000)
     parser.add_argument("--data-dir", default="/tmp/wc_intake_bench")  # noqa: S108
+    parser.add_argument("--copy-rounds", type=int, default=3)
     args = parser.parse_args()
 
     path = args.file or Path(f"/tmp/wc_intake_sd_{args.rows}.csv")  # noqa: S108
@@ -89,9 +91,15 @@ def main() -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     migrate_cpu = before.ru_utime + before.ru_stime
 
-    rows, copy_s = raw_copy(url, path)
-    copy_rate = rows / copy_s
-    print(f"raw COPY: {rows:,} rows in {copy_s:.1f}s = {copy_rate:,.0f} rows/s")
+    # The baseline moves from run to run (checkpoints, the machine): it is measured several times
+    # and the fastest round is the one compared with (the conservative choice for the ratio).
+    rounds = []
+    for _ in range(args.copy_rounds):
+        rows, copy_s = raw_copy(url, path)
+        rounds.append(rows / copy_s)
+        print(f"raw COPY: {rows:,} rows in {copy_s:.2f}s = {rows / copy_s:,.0f} rows/s")
+    copy_rate = max(rounds)
+    print(f"raw COPY baseline (fastest of {len(rounds)}): {copy_rate:,.0f} rows/s")
 
     start = time.perf_counter()
     done = subprocess.run(
@@ -136,6 +144,7 @@ def main() -> None:
             {
                 "rows": rows,
                 "copy_rows_per_s": round(copy_rate),
+                "copy_rounds_rows_per_s": [round(r) for r in rounds],
                 "import_rows_per_s": round(import_rate),
                 "ratio": round(ratio, 3),
                 "peak_rss_mb": round(peak_mb),
