@@ -88,3 +88,36 @@ def test_a_page_with_more_than_65535_groups_round_trips() -> None:
     assert blob[1] == 1  # wide
     assert decode(blob) == page
     assert encode(dict(list(page.items())[:10]))[1] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_holds_the_agencys_import_lock_until_it_ends() -> None:
+    """PostgreSQL: the pages kept in memory between batches are safe because no other import of
+    the agency can take its lock while a run holds it (another session's try fails)."""
+    import psycopg
+    from django.db import connection
+
+    from wellcheck.intake.bulk import hash_lock
+    from wellcheck.intake.ledger import agency_session_lock
+
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's (SQLite has one writer)")
+    import uuid
+
+    agency_id = uuid.uuid4()
+    key = hash_lock(agency_id)
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+
+        def other_can_lock() -> bool:
+            got = other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
+            if got:
+                other.execute("SELECT pg_advisory_unlock(%s)", [key])
+            return bool(got)
+
+        assert other_can_lock()
+        with agency_session_lock(agency_id):
+            assert not other_can_lock()
+        assert other_can_lock()

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from wellcheck.intake.models import CallCount, LedgerPage
 from wellcheck.intake.parse import NO_VAL, Group
@@ -247,8 +247,11 @@ def agency_session_lock(agency_id: uuid.UUID) -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", [key])
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except DatabaseError:  # a broken connection: its session's locks went with it
+            pass
 
 
 def write_pages(agency_id: uuid.UUID, pages: list[tuple[int, bytes, int]]) -> None:
