@@ -272,6 +272,36 @@ def test_unknown_profile_and_bad_profile_file_are_refused(sdpd: Agency, tmp_path
     bad = tmp_path / "p.toml"
     bad.write_text('name = "x"\n[agency]\nslug = "sdpd"\n')
     _refusal(["--profile-file", str(bad), str(path)], "The profile lacks `columns`")
+    from wellcheck.intake.profiles import BUILTIN_DIR
+
+    text = (BUILTIN_DIR / "san_diego.toml").read_text()
+    assert "bucket_drop = 3" in text
+    for value in ("-1", "9", "true", '"3"'):
+        bad.write_text(text.replace("bucket_drop = 3", f"bucket_drop = {value}"))
+        _refusal(["--profile-file", str(bad), str(path)], "`key.bucket_drop`")
+
+
+def test_bucket_drop_0_pages_every_call_alone_and_stays_exact(
+    sdpd: Agency, tmp_path: Path
+) -> None:
+    """A profile whose incident numbers are not given out in sequence sets `bucket_drop = 0`: a
+    ledger page per call. Same counts, and a second import adds nothing."""
+    from wellcheck.intake.models import LedgerPage
+    from wellcheck.intake.profiles import BUILTIN_DIR
+
+    profile = tmp_path / "sd0.toml"
+    profile.write_text(
+        (BUILTIN_DIR / "san_diego.toml").read_text().replace("bucket_drop = 3", "bucket_drop = 0")
+    )
+    rows = [sd_row(f"E{i}", call_type="CW" if i % 4 == 0 else "FD") for i in range(12)]
+    path = write(tmp_path, "a.csv", [SD_HEADER, *rows])
+    first = run_cmd("--profile-file", str(profile), str(path))
+    assert first["checks_created"] == 3 and first["other_calls_counted"] == 9
+    assert LedgerPage.objects.count() == 12 and ledger_calls() == 12
+    again = run_cmd("--profile-file", str(profile), str(path))
+    assert again["checks_created"] == 0 and again["other_calls_counted"] == 0
+    assert again["checks_unchanged"] == 3
+    assert sum(CallCount.objects.values_list("calls", flat=True)) == 12
 
 
 # --- changes and policy -----------------------------------------------------------------------
