@@ -11,7 +11,7 @@ show welfare checks as a share of all calls. None of these tables holds plaintex
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -43,6 +43,19 @@ class RunStatus(models.TextChoices):
 
 def _agency_scope(actor: User, scope: Scope) -> Q:
     return Q(agency_id=actor.agency_id)
+
+
+def _bulk_agency() -> models.ForeignKey[Any, Any]:
+    """The agency of a table the importer writes in bulk: no database constraint (PostgreSQL's
+    per-row foreign-key triggers cost more than the insert; Django applies ``on_delete`` in
+    Python), no index of its own (an index or unique constraint leads with it)."""
+    return models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
 
 
 class ImportRun(models.Model):
@@ -104,13 +117,7 @@ class ImportedCall(models.Model):
     anyway. The importer writes only ids it has just read or created in the same transaction.
     """
 
-    agency = models.ForeignKey(
-        "accounts.Agency",
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # the unique constraint's leading column serves lookups by agency
-    )
+    agency = _bulk_agency()
     source_key = models.UUIDField(
         help_text="First 128 bits of the keyed source key (intake.parse.ledger_key)."
     )
@@ -164,13 +171,7 @@ class LedgerPage(models.Model):
     hash. ``ImportedCall`` rows written before 0005 are read as a fallback and moved into pages.
     """
 
-    agency = models.ForeignKey(
-        "accounts.Agency",
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # the unique constraint's leading column serves lookups by agency
-    )
+    agency = _bulk_agency()
     bucket = models.BigIntegerField(help_text="Keyed 63-bit hash of the calls' bucket text.")
     entries = models.BinaryField(help_text="Packed entries (intake.ledger.encode).")
     calls = models.PositiveIntegerField(default=0, help_text="Number of entries.")
@@ -203,13 +204,7 @@ class CallCount(models.Model):
     ledger: a re-imported call is not counted twice, a changed call moves between groups.
     """
 
-    agency = models.ForeignKey(
-        "accounts.Agency",
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,  # the unique constraint's leading column serves lookups by agency
-    )
+    agency = _bulk_agency()
     category = models.CharField(max_length=16, choices=CallCategory.choices)
     call_type = models.CharField(max_length=40)
     unit_code = models.CharField(max_length=40, blank=True)
