@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +129,35 @@ def test_changed_other_calls_move_counts_on_reimport(
     again = import_file(sdpd, "san_diego", second, batch_size=batch_size).summary
     assert again["other_calls_counted"] == 0 and again["checks_created"] == 0
     assert sum(counts().values()) == 5
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("cannot pickle this error")
+
+
+def test_a_parsing_failure_fails_the_run_without_quoting_the_row(
+    sdpd: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error in the parsing process fails the run; what reaches the writer (and a
+    log) names the error and where, never the row's contents it may quote."""
+    import os
+
+    from wellcheck.intake.models import ImportRun
+    from wellcheck.intake.parse import RowParser
+
+    parent, parse = os.getpid(), RowParser.parse
+
+    def broken(self: RowParser, row: Any) -> object:
+        if os.getpid() == parent:  # the pre-flight look at the first rows, before the child
+            return parse(self, row)
+        raise _Unpicklable(" ".join(row.values))  # an error that quotes the row
+
+    monkeypatch.setattr(RowParser, "parse", broken)  # the forked child inherits it
+    path = write(tmp_path, "a.csv", [SD_HEADER, sd_row("E1")])
+    with pytest.raises(RuntimeError) as failed:
+        import_file(sdpd, "san_diego", path)
+    assert "_Unpicklable in the parsing process" in str(failed.value)
+    assert "05TH" not in str(failed.value) and "E1" not in str(failed.value)
+    assert ImportRun.objects.get().status == "failed"
+    assert not WellnessCheck.objects.exists()

@@ -392,7 +392,9 @@ def _child(job: Job, conn: Any, parent_end: Any) -> None:
             pickle.dumps(exc)
         except Exception:  # noqa: BLE001
             error = None
-        send(Failed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}", error))
+        # No exception text here: it could quote a row (a consent-only agency keeps none).
+        where = "".join(traceback.format_tb(exc.__traceback__))
+        send(Failed(f"{type(exc).__name__} in the parsing process\n{where}", error))
     finally:
         conn.close()
         os._exit(0)  # no atexit handlers, no finalisers of the parent's objects
