@@ -19,6 +19,9 @@ from wellcheck.crypto import keyring
 from wellcheck.crypto.errors import NotCiphertext, WrongKey
 
 PREFIX = "wc1:"
+# A bulk sealer draws this many random nonces per system call (a getrandom call costs several
+# microseconds on a virtual machine; the importer seals tens of thousands of cells a second).
+NONCES_PER_DRAW = 4096
 
 
 def _pk_text(pk: object) -> str:
@@ -55,7 +58,7 @@ def encrypt(
     nonce: bytes | None = None,
 ) -> str:
     """Encrypt ``plaintext`` for one cell under data key ``dek_id`` with a fresh random 96-bit
-    nonce: drawn here, or given by a bulk writer that draws many at once (:class:`NoncePool`)."""
+    nonce: drawn here, or given by a bulk writer that draws many at once (:class:`CellSealer`)."""
     if nonce is None:
         nonce = secrets.token_bytes(12)
     elif len(nonce) != 12:
@@ -93,7 +96,7 @@ class CellSealer:
     format, same associated data; the constants of the batch (the AES-GCM object, the label and
     key-id parts of the associated data, the prefix) are computed once, and the row's key text
     once per row (:meth:`row`), not once per cell. Nonces: random 96-bit, drawn from the
-    operating system 4,096 at a time (as :class:`NoncePool`), each used once. Not shared between
+    operating system 4,096 at a time (``NONCES_PER_DRAW``), each used once. Not shared between
     threads. ``random_bytes`` is for tests only."""
 
     def __init__(
@@ -126,28 +129,8 @@ class CellSealer:
         """One cell: ``row`` from :meth:`row`, ``tail`` from :meth:`tail`."""
         at = self._at
         if at >= len(self._nonces):
-            self._nonces, at = self._random(12 * NoncePool.SIZE), 0
+            self._nonces, at = self._random(12 * NONCES_PER_DRAW), 0
         nonce = self._nonces[at : at + 12]
         self._at = at + 12
         sealed = self._encrypt(nonce, plaintext.encode(), row + tail)
         return self._head + binascii.b2a_base64(nonce + sealed, newline=False).decode()
-
-
-class NoncePool:
-    """Random 96-bit nonces drawn from the operating system 4,096 at a time: one ``getrandom``
-    call per 4,096 cells instead of one per cell (a system call costs several microseconds on a
-    virtual machine; the bulk importer seals tens of thousands of cells a second). Every nonce is
-    handed out once; the pool is not shared between threads."""
-
-    SIZE = 4096
-
-    def __init__(self) -> None:
-        self._buf = b""
-        self._at = 0
-
-    def take(self) -> bytes:
-        if self._at >= len(self._buf):
-            self._buf, self._at = secrets.token_bytes(12 * self.SIZE), 0
-        nonce = self._buf[self._at : self._at + 12]
-        self._at += 12
-        return nonce

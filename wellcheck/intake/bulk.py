@@ -249,7 +249,8 @@ _tzinfo = attrgetter("tzinfo")
 _SAME_IF_EQUAL = frozenset({int, uuid.UUID, dt.datetime, dt.date})
 
 
-def _copy_text(value: str) -> str:
+def copy_escape(value: str) -> str:
+    """A text as a field of PostgreSQL's COPY text format (backslash escapes)."""
     return value.translate(_COPY_ESCAPES)
 
 
@@ -271,7 +272,7 @@ def _copy_column(column: Sequence[Any]) -> Sequence[str] | None:
         if "\x00" in text:
             return None  # psycopg refuses NUL in text: let it say so
         if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-            column = [v if v is None else _copy_text(v) for v in column]
+            column = [v if v is None else copy_escape(v) for v in column]
         return [COPY_NULL if v is None else v for v in column] if nulls else column
     if len(kinds) != 1:
         return None

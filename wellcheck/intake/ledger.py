@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from django.db import DatabaseError, connection
 
+from wellcheck.intake.bulk import copy_escape, hash_lock
 from wellcheck.intake.models import CallCount, LedgerPage
 from wellcheck.intake.parse import NO_VAL, Group
 
@@ -226,21 +227,12 @@ class Book:
             if bucket not in buckets:
                 del self.pages[bucket]
 
-    def write(self) -> int:
-        """Upsert the changed pages; returns how many."""
-        pages = [(b, encode(self.pages[b]), len(self.pages[b])) for b in sorted(self.dirty)]
-        write_pages(self.agency_id, pages)
-        self.dirty.clear()
-        return len(pages)
-
 
 @contextmanager
 def agency_session_lock(agency_id: uuid.UUID) -> Iterator[None]:
     """PostgreSQL: hold the agency's import lock for a whole run (a session-level advisory lock
     on the key of ``bulk.lock_agency``, which it makes re-entrant): imports of one agency run
     one after another. Released at the end, or by PostgreSQL when the process dies."""
-    from wellcheck.intake.bulk import hash_lock
-
     key = hash_lock(agency_id)
     with connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_lock(%s)", [key])
@@ -339,9 +331,6 @@ def apply_others(
     return int(is_new.sum()), kept
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
 def count_text(agency_id: uuid.UUID, deltas: Counter[Group]) -> str:
     """The COPY text of :func:`add_counts` (PostgreSQL), made ahead on the preparing thread."""
     esc: dict[str, str] = {}  # a batch has a few hundred distinct codes
@@ -349,7 +338,7 @@ def count_text(agency_id: uuid.UUID, deltas: Counter[Group]) -> str:
     def text(x: str) -> str:
         t = esc.get(x)
         if t is None:
-            t = esc[x] = x.translate(_COPY_ESCAPES)
+            t = esc[x] = copy_escape(x)
         return t
 
     tail = f"\t{agency_id}\n"
@@ -384,12 +373,3 @@ def add_counts(agency_id: uuid.UUID, deltas: Counter[Group], text: str | None = 
     with connection.cursor() as cur:
         with cur.cursor.copy(f"COPY {counts} ({columns}) FROM STDIN") as copy:
             copy.write(text)
-
-
-def entries_of(agency_id: uuid.UUID) -> list[tuple[str, str, str, Any]]:
-    """Every entry of an agency's ledger as (key hex, val hex, group, flags): for tests."""
-    out = []
-    for blob in LedgerPage.objects.filter(agency_id=agency_id).values_list("entries", flat=True):
-        for key, (val, group, flags) in decode(blob).items():
-            out.append((key.hex(), val.hex(), group, flags))
-    return sorted(out)

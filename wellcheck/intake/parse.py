@@ -68,13 +68,7 @@ class Rejected:
 
 _HOUR = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}")
 _MIN_SEC = frozenset(f":{m:02d}:{sec:02d}" for m in range(60) for sec in range(60))
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 HOUR_CACHE_LIMIT = 100_000
-
-
-def copy_text(value: str) -> str:
-    """A value as a field of PostgreSQL's COPY text format (backslash escapes)."""
-    return value.translate(_COPY_ESCAPES)
 
 
 @lru_cache(maxsize=1)
@@ -126,17 +120,18 @@ def import_key(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _page_states() -> tuple[Any, Any, Any]:
-    """Keyed BLAKE2b-64 states for the ledger's entry keys, vals and buckets (intake.ledger)."""
+def _page_states() -> tuple[Any, Any]:
+    """Keyed BLAKE2b-64 states for the ledger's entry keys (where AES does not fit: see
+    :func:`entry_key`) and buckets (intake.ledger)."""
     base = _key("import_key")
     return tuple(  # type: ignore[return-value]
         hashlib.blake2b(key=hashlib.sha256(label + base).digest(), digest_size=8)
-        for label in (b"intake-page-key|", b"intake-page-val|", b"intake-page-bucket|")
+        for label in (b"intake-page-key|", b"intake-page-bucket|")
     )
 
 
 def page_hash(kind: int, text: str) -> bytes:
-    """kind 0: an entry key, 1: an entry val, 2: a bucket (see :func:`bucket_id`)."""
+    """kind 0: an entry key, 1: a bucket (see :func:`bucket_id`)."""
     h = _page_states()[kind].copy()
     h.update(text.encode())
     return h.digest()
@@ -144,7 +139,7 @@ def page_hash(kind: int, text: str) -> bytes:
 
 def bucket_id(text: str) -> int:
     """A bucket as a non-negative 63-bit integer (a PostgreSQL bigint)."""
-    return int.from_bytes(page_hash(2, text), "big") >> 1
+    return int.from_bytes(page_hash(1, text), "big") >> 1
 
 
 SUFFIX_MAX = 7  # bytes of an incident number's suffix that fit an entry-key block
@@ -212,7 +207,6 @@ class RowParser:
         self._hours: dict[str, tuple[str, str, str] | None] = {}
         self._types: dict[str, str | None] = {}
         self._units: dict[str, str | None] = {}
-        self._outcomes: dict[str, str] = {}
         self._buckets: dict[str, int] = {}
         self._key_prefix = f"{profile.key_namespace}|"
         self._drop = profile.key_bucket_drop
