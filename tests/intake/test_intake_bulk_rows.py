@@ -440,19 +440,31 @@ def test_real_file_fast_and_old_paths_store_the_same(monkeypatch: pytest.MonkeyP
         pytest.skip("the real data folder ../shared/data/cfs is absent")
     fixed = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
     monkeypatch.setattr(timezone, "now", lambda: fixed)
-    new = Agency.objects.create(name="new", slug="newpd")
-    captured: list[tuple[Any, list[Any]]] = []
+    captured: list[tuple[Any, list[Any], Any]] = []
     copy_new = bulk.copy_new
 
     def capture(
         model: Any, names: Any, rows: Any, *, prepared: bool = False, text: Any = None
     ) -> None:
-        captured.append((model, list(rows)))
+        captured.append((model, list(rows), text))
         copy_new(model, names, rows, prepared=prepared, text=text)
 
     monkeypatch.setattr(bulk, "copy_new", capture)
-    import_file(new, "san_diego", batch_size=5000)
-    fast = _stored(new)
+    # PostgreSQL: the checks' rows made ahead in the parsing process, as COPY lines.
+    ahead_agency = Agency.objects.create(name="ahead", slug="aheadpd")
+    import_file(ahead_agency, "san_diego", batch_size=5000)
+    ahead = _stored(ahead_agency)
+    if connection.vendor == "postgresql":
+        assert {m for m, _, _ in captured} == {WellnessCheck, CheckDetail}
+        assert all(not rows and text for _, rows, text in captured)  # lines, no rows
+    captured.clear()
+    # The rows made by the writer (its preparing thread).
+    with monkeypatch.context() as m:
+        m.setattr(engine, "RENDER_AHEAD", False)
+        new = Agency.objects.create(name="new", slug="newpd")
+        import_file(new, "san_diego", batch_size=5000)
+        fast = _stored(new)
+    assert all(rows for _, rows, _ in captured)
 
     monkeypatch.setattr(bulk, "copy_new", copy_new)
     with monkeypatch.context() as m:
@@ -466,16 +478,17 @@ def test_real_file_fast_and_old_paths_store_the_same(monkeypatch: pytest.MonkeyP
         old = _stored(old_agency)
 
     assert len(fast) == 1865 and sum(1 for _, d in fast.values() if d) == 1865
-    assert fast.keys() == old.keys()
+    assert fast.keys() == old.keys() == ahead.keys()
     for key in fast:
         assert fast[key] == old[key], key
+        assert ahead[key] == old[key], key
 
     # The rows the fast path built, COPYed once by psycopg's write_row and once as formatted
     # here, into two scratch tables: the same rows.
     if connection.vendor != "postgresql":
         return
-    for model, _ in {m: 0 for m, _ in captured}.items():
-        rows = [r for m, rs in captured if m is model for r in rs]
+    for model, _ in {m: 0 for m, _, _ in captured}.items():
+        rows = [r for m, rs, _ in captured if m is model for r in rs]
         table = model._meta.db_table
         cols = ", ".join(connection.ops.quote_name(f.column) for f in model._meta.concrete_fields)
         with connection.cursor() as cur:

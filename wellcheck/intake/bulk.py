@@ -449,9 +449,11 @@ def insert_ignore(
     rows: Iterable[Sequence[Any]],
     *,
     prepared: bool = False,
+    text: str | None = None,
 ) -> None:
     """Insert rows, skipping any that conflict with a unique constraint already satisfied.
-    ``prepared`` rows come from :class:`RowBuilder` and are written as they are."""
+    ``prepared`` rows come from :class:`RowBuilder` and are written as they are. ``text``
+    (PostgreSQL): the rows as COPY text already (then ``rows`` is not read)."""
     cols = table_columns(model, names)
     if prepared:
         cols = [(c, None) for c, _ in cols]
@@ -472,7 +474,10 @@ def insert_ignore(
                     for row in rows
                 ]
             with cur.cursor.copy(f"COPY {stage} ({col_sql}) FROM STDIN") as copy:
-                copy_rows(copy, rows if isinstance(rows, Sequence) else list(rows))
+                if text is not None:
+                    copy.write(text)
+                else:
+                    copy_rows(copy, rows if isinstance(rows, Sequence) else list(rows))
             cur.execute(
                 f"INSERT INTO {qn(table)} ({col_sql}) SELECT {col_sql} FROM {stage} "  # noqa: S608
                 "ON CONFLICT DO NOTHING"
@@ -501,7 +506,7 @@ def copy_new(
 ) -> None:
     """Insert rows the caller knows to be new (its ledger says so, under :func:`lock_agency`).
     ``text``: the rows already formatted by :func:`copy_text` (on the importer's preparing
-    thread), streamed as it is.
+    thread or its parsing process), streamed as it is; ``rows`` may then be empty.
     PostgreSQL: ``COPY`` straight into the table, in a savepoint; should a row exist after all
     (a ledger pruned by hand), the savepoint is undone and the rows are inserted with
     ``ON CONFLICT DO NOTHING`` instead, so an existing record is never duplicated nor the batch
@@ -528,7 +533,7 @@ def copy_new(
                 else:
                     copy_rows(copy, out)
     except UniqueViolation:
-        insert_ignore(model, names, rows, prepared=prepared)
+        insert_ignore(model, names, rows, prepared=prepared, text=text)
 
 
 def lock_agency(agency_id: uuid.UUID) -> None:

@@ -9,6 +9,7 @@ committed batch, so it too ends exactly as after one clean run.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -32,6 +33,7 @@ from wellcheck.intake.reader import CsvSource, Refused
 PREFLIGHT_ROWS = 1000
 SWITCH_INTERVAL = 0.0005  # seconds
 PIPELINE = True  # PostgreSQL: prepare the next batch while this one is written
+RENDER_AHEAD = True  # with PIPELINE: the checks' rows are made in the parsing process
 Progress = Callable[[int, int, int], None]
 
 
@@ -195,6 +197,10 @@ def _stream(
 ) -> list[str]:
     from wellcheck.insights.rollups import agency_zone
 
+    pipelined = PIPELINE and connection.vendor == "postgresql" and not ctx.legacy
+    render = None
+    if pipelined and RENDER_AHEAD:
+        render = functools.partial(services.render_checks, ctx, services.batch_sealer_for(ctx))
     job = producer.Job(
         path=path,
         profile=ctx.profile,
@@ -203,12 +209,13 @@ def _stream(
         batch_size=run.batch_size,
         skip=run.rows_done,
         fast=not ctx.legacy,  # ledger rows from before 0005 are keyed by the full parse
+        render=render,
     )
     file_size = path.stat().st_size
     source = producer.Producer(job)
     source.start()
     try:
-        if PIPELINE and connection.vendor == "postgresql" and not ctx.legacy:
+        if pipelined:
             with ledger.agency_session_lock(ctx.agency.pk):
                 return _pipelined(ctx, run, source, rejects, progress, file_size)
         while True:

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.db import connection
+
 from wellcheck.intake import fastcsv
 from wellcheck.intake.parse import NO_VAL, OTHER, Call, Group, Rejected, RowParser
 from wellcheck.intake.profiles import Profile
@@ -79,6 +81,7 @@ class Failed:
 
 
 Message = Batch | End | Failed
+AHEAD = 2  # batches received and waiting for the writer, at most
 
 
 @dataclass
@@ -93,6 +96,9 @@ class Job:
     skip: int  # rows already committed by an earlier, interrupted run
     fast: bool  # False: every row takes the full parse (ledger rows from before 0005)
     vectorised: bool = True  # regular blocks through intake.fastcsv (False: Python reader only)
+    # Makes the checks' rows of a batch's calls ahead (intake.services.render_checks), here in
+    # the parsing process, off the writer's process; None: the writer makes them.
+    render: Callable[[list[Call]], None] | None = None
 
 
 class _Batches:
@@ -118,6 +124,8 @@ class _Batches:
         return len(self.others) + len(self.calls) + len(self.rejects)
 
     def flush(self, bytes_done: int, *, tail: bool = False) -> bool:
+        if self.job.render is not None:
+            self.job.render(self.calls)
         batch = Batch(self.others, self.calls, self.rejects, self.consumed, bytes_done, tail)
         self._new()
         return self.send(batch)
@@ -309,7 +317,9 @@ def produce(job: Job, send: Callable[[Message], bool]) -> None:
 
 class Producer:
     """``produce`` on a forked child process (a thread where ``fork`` is unavailable); the
-    writer calls :meth:`get` for each message. At most one batch waits."""
+    writer calls :meth:`get` for each message. A receiving thread takes each batch off the pipe
+    as soon as it is sent, so the child never waits on a writer busy with the previous batch;
+    at most ``AHEAD`` batches wait (memory stays flat)."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
@@ -323,6 +333,8 @@ class Producer:
                 target=_child, args=(job, send_end, self._recv), name="intake-parse", daemon=True
             )
             self._send_end = send_end
+            self._received: queue.Queue[Message] = queue.Queue(maxsize=AHEAD)
+            self._pump = threading.Thread(target=self._receive, name="intake-receive", daemon=True)
         else:  # pragma: no cover (Linux has fork)
             self._queue: queue.Queue[Message] = queue.Queue(maxsize=1)
             self._thread = threading.Thread(target=self._thread_main, daemon=True)
@@ -331,6 +343,7 @@ class Producer:
         if self._proc is not None:
             self._proc.start()
             self._send_end.close()  # the child's end: EOF here when the child dies
+            self._pump.start()
         else:  # pragma: no cover
             assert self._thread is not None
             self._thread.start()
@@ -338,13 +351,31 @@ class Producer:
     def get(self) -> Message:
         if self._proc is None:  # pragma: no cover
             return self._queue.get()
-        try:
-            return pickle.loads(self._recv.recv_bytes())  # noqa: S301 (our own child)
-        except EOFError:
-            self._proc.join(timeout=5)
-            return Failed(
-                f"the parsing process ended unexpectedly (exit code {self._proc.exitcode})"
-            )
+        return self._received.get()
+
+    def _receive(self) -> None:
+        """The receiving thread: each message off the pipe, until the last or the child's end."""
+        while not self._stop.is_set():
+            try:
+                message = pickle.loads(self._recv.recv_bytes())  # noqa: S301 (our own child)
+            except (EOFError, OSError):
+                if self._stop.is_set():
+                    return
+                self._proc.join(timeout=5)
+                message = Failed(
+                    f"the parsing process ended unexpectedly (exit code {self._proc.exitcode})"
+                )
+            if not self._put(message) or not isinstance(message, Batch):
+                return
+
+    def _put(self, message: Message) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._received.put(message, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def close(self) -> None:
         self._stop.set()
@@ -352,6 +383,7 @@ class Producer:
             if self._proc.is_alive():
                 self._proc.terminate()
             self._proc.join(timeout=10)
+            self._pump.join(timeout=10)
             self._recv.close()
         elif self._thread is not None:  # pragma: no cover
             self._thread.join(timeout=10)
@@ -372,6 +404,10 @@ class Producer:
             send(Failed(str(exc), exc))
 
 
+def _refuse_database(*args: Any) -> Any:
+    raise RuntimeError("the import's parsing process must not use the database")
+
+
 def _child(job: Job, conn: Any, parent_end: Any) -> None:
     """The parsing process: parse and send until done, or until the writer goes away (killed
     even: the child closes its copy of the reading end, so a dead writer breaks the pipe)."""
@@ -385,7 +421,9 @@ def _child(job: Job, conn: Any, parent_end: Any) -> None:
         return True
 
     try:
-        produce(job, send)
+        # The connection object is the writer's, inherited: a query from here would break it.
+        with connection.execute_wrapper(_refuse_database):
+            produce(job, send)
     except BaseException as exc:  # noqa: BLE001 (reported to the writer, which raises)
         try:
             error: BaseException | None = exc

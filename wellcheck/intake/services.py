@@ -234,6 +234,54 @@ def _detail_row(
     )
 
 
+CHECK_LINE_UNIT = "unit_id"  # a check line's last column: the writer appends it
+
+
+def check_copy_names(ctx: ImportContext) -> list[str]:
+    """The columns of a check's COPY line (:func:`render_checks`): the model's, unit last."""
+    names = ctx.check_rows.names
+    return [n for n in names if n != CHECK_LINE_UNIT] + [CHECK_LINE_UNIT]
+
+
+def render_checks(ctx: ImportContext, seal: bulk.Sealer | None, calls: list[Call]) -> None:
+    """Make the rows of the checks among ``calls`` ahead, in the parsing process (no database
+    access): each check call gets its id, its COPY line without the unit column (the unit of a
+    beat first seen in this run exists only once the writer has made it) and its detail's COPY
+    line, exactly the text :func:`import_batch_prepare` would make of the same rows. The writer
+    uses them for the calls its ledger finds new and ignores them otherwise. Left empty when a
+    value is not of a kind ``bulk.copy_text`` formats (the writer then builds the rows itself).
+
+    ``seal`` is made before the parsing process forks and never used by the writer: its nonce
+    pool is empty at the fork, so each process draws its own nonces from the operating system."""
+    checks = [c for c in calls if c.is_check]
+    if not checks:
+        return
+    now = timezone.now()
+    unit_column = ctx.check_rows.names.index(CHECK_LINE_UNIT)
+    rows: list[list[Any]] = []
+    details: list[list[Any]] = []
+    ids: list[uuid.UUID] = []
+    for call in checks:
+        check_id = check_id_for(ctx.agency.pk, call.source_key)
+        row = _check_row(ctx, call, check_id, 0, now)
+        del row[unit_column]
+        rows.append(row)
+        ids.append(check_id)
+        if not ctx.tally:
+            details.append(_detail_row(ctx.detail_rows, check_id, call, seal))
+    text = bulk.copy_text(rows)
+    detail_text = bulk.copy_text(details) if details else ""
+    if text is None or detail_text is None:
+        return
+    lines = text.split("\n")  # copy_text escapes every newline inside a value
+    detail_lines = detail_text.split("\n") if details else None
+    for i, call in enumerate(checks):
+        call.check_id = str(ids[i])
+        call.check_line = lines[i]
+        if detail_lines is not None:
+            call.detail_line = detail_lines[i] + "\n"
+
+
 def _apply_update(
     ctx: ImportContext, check_id: Any, call: Call, unit_id: int, now: Any
 ) -> list[str]:
@@ -267,6 +315,26 @@ def _apply_update(
     return changed
 
 
+def check_line_text(
+    ctx: ImportContext, lines: list[tuple[str, str]], new_units: dict[str, int] | None
+) -> str | None:
+    """The COPY text of checks made ahead: each line with its unit's id appended. ``new_units``
+    None: only units known already (None if one is not: the writer makes it, then the text);
+    else a beat without a unit gets one (``_unit_id``: the writer, in its transaction)."""
+    if not lines:
+        return None
+    units = ctx.unit_ids
+    ids: dict[str, int] = {}
+    for code in {code for _, code in lines}:
+        unit_id = units.get(code)
+        if unit_id is None:
+            if new_units is None:
+                return None
+            unit_id = _unit_id(ctx, code, new_units)
+        ids[code] = unit_id
+    return "".join([f"{line}\t{ids[code]}\n" for line, code in lines])
+
+
 @dataclass
 class Prepared:
     """A batch worked out in memory (:func:`import_batch_prepare`), ready to be written."""
@@ -281,6 +349,10 @@ class Prepared:
     touched: set[Any]
     created_ids: list[str]
     pages: list[tuple[int, bytes, int]]  # the pages changed, encoded (a snapshot)
+    # New checks made ahead (render_checks): (COPY line without the unit, beat code), and the
+    # details' COPY text.
+    check_lines: list[tuple[str, str]]
+    detail_text: str
     texts: dict[str, str | None]  # PostgreSQL: COPY text made ahead ("checks", "details", "counts")
     moved: list[int]  # ImportedCall rows from before 0005 moved into pages
     rejected: int
@@ -326,6 +398,8 @@ def import_batch_prepare(
     deltas: Counter[Group] = Counter()
     touched: set[Any] = set()  # local days (agency zone) of new or changed calls
     created_ids: list[str] = []
+    check_lines: list[tuple[str, str]] = []
+    detail_lines: list[str] = []
     counted, kept = ledger.apply_others(book, others, deltas, touched)
     if kept:
         warnings["was a welfare or mental-health call, now another type; check kept"] += kept
@@ -349,6 +423,14 @@ def import_batch_prepare(
             deltas[group] += 1
             touched.add(old[1][3])  # the local day the call was counted on before
         if call.is_check:
+            if not flags & ledger.HAS_CHECK and call.check_line:
+                check_lines.append((call.check_line, call.unit_code))
+                detail_lines.append(call.detail_line)
+                part["checks_created"] += 1
+                part["created_by_category"][call.category] += 1
+                created_ids.append(call.check_id)
+                book.put(call.bucket, call.page_key, (call.val, group, flags | ledger.HAS_CHECK))
+                continue
             check_id = check_id_for(agency.pk, call.source_key)
             if not flags & ledger.HAS_CHECK:
                 unit_id = ctx.unit_ids.get(call.unit_code)
@@ -379,6 +461,7 @@ def import_batch_prepare(
         if not pending:
             texts["checks"] = bulk.copy_text(checks) if checks else None
             texts["details"] = bulk.copy_text(details) if details else None
+        texts["check_lines"] = check_line_text(ctx, check_lines, None)
     return Prepared(
         part=part,
         warnings=warnings,
@@ -390,6 +473,8 @@ def import_batch_prepare(
         touched=touched,
         created_ids=created_ids,
         pages=pages,
+        check_lines=check_lines,
+        detail_text="".join(detail_lines),
         texts=texts,
         moved=moved or [],
         rejected=rejected,
@@ -429,6 +514,11 @@ def import_batch_write(
         else:
             part["checks_unchanged"] += 1
     texts = prep.texts
+    if prep.check_lines:
+        text = texts.get("check_lines") or check_line_text(ctx, prep.check_lines, new_units)
+        bulk.copy_new(WellnessCheck, check_copy_names(ctx), [], prepared=True, text=text)
+    if prep.detail_text:
+        bulk.copy_new(CheckDetail, ctx.detail_rows.names, [], prepared=True, text=prep.detail_text)
     if prep.checks:
         bulk.copy_new(
             WellnessCheck,

@@ -1,0 +1,96 @@
+"""PostgreSQL: the checks' rows are made ahead, in the parsing process, as COPY lines
+(``services.render_checks``); the writer appends each line's unit and streams them.
+
+Each test also runs on SQLite, where the writer makes the rows itself: the results must be the
+same either way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from wellcheck.accounts.models import Agency
+from wellcheck.checks.models import CheckDetail, WellnessCheck
+from wellcheck.intake import engine, services
+from wellcheck.intake.models import ImportRun, LedgerPage, RunStatus
+from wellcheck.intake.testing import import_file
+
+pytestmark = pytest.mark.django_db
+
+SD_HEADER = (
+    '"incident_num","date_time","day_of_week","address_number_primary","address_dir_primary",'
+    '"address_road_primary","address_sfx_primary","address_dir_intersecting",'
+    '"address_road_intersecting","address_sfx_intersecting","call_type","disposition","beat",'
+    '"priority"'
+)
+
+
+def sd_row(num: str, road: str = "05TH", call_type: str = "CW", beat: str = "523") -> str:
+    return (
+        f'"{num}","2023-01-01 10:15:00","1","1900","","{road}","AVE","","","",'
+        f'"{call_type}","K","{beat}","2"'
+    )
+
+
+def write(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "calls.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def sdpd() -> Agency:
+    return Agency.objects.create(name="San Diego PD", slug="sdpd", time_zone="America/Los_Angeles")
+
+
+def test_values_that_copy_text_escapes_are_stored_as_read(sdpd: Agency, tmp_path: Path) -> None:
+    roads = ["BACK\\SLASH", "TAB\tBED", 'QUOTE"D', "NEW\nLINE", "ÜMLAUT"]
+    rows = [sd_row(f"W{i}", road=road.replace('"', '""')) for i, road in enumerate(roads)]
+    path = write(tmp_path, [SD_HEADER, *rows, sd_row("O1", call_type="415")])
+    summary = import_file(sdpd, "san_diego", path).summary
+    assert summary["checks_created"] == 5 and summary["other_calls_counted"] == 1
+    stored = {d.incident_number: d.address for d in CheckDetail.objects.all()}
+    assert stored == {f"W{i}": f"1900 {road} AVE" for i, road in enumerate(roads)}
+    assert set(WellnessCheck.objects.values_list("unit__code", flat=True)) == {"523"}
+
+
+def test_a_pruned_ledger_never_duplicates_a_check(sdpd: Agency, tmp_path: Path) -> None:
+    """Ledger pages deleted by hand: every check is judged new again, its COPY line meets the
+    existing row, and the rows go through ON CONFLICT DO NOTHING instead: no duplicate."""
+    path = write(
+        tmp_path, [SD_HEADER, *(sd_row(f"W{i}") for i in range(6)), sd_row("O1", call_type="415")]
+    )
+    first = import_file(sdpd, "san_diego", path)
+    assert first.summary["checks_created"] == 6
+    before = (WellnessCheck.objects.count(), CheckDetail.objects.count())
+    LedgerPage.objects.all().delete()
+    result = import_file(sdpd, "san_diego", path)
+    assert not result.refused and result.run is not None
+    assert result.run.status == RunStatus.FINISHED
+    assert (WellnessCheck.objects.count(), CheckDetail.objects.count()) == before == (6, 6)
+
+
+def test_the_parsing_process_may_not_use_the_database(
+    sdpd: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the checks' rows are made ahead only on PostgreSQL")
+    render = services.render_checks
+
+    def querying(*args: Any) -> None:
+        WellnessCheck.objects.count()  # a defect: refused in the parsing process
+        render(*args)
+
+    monkeypatch.setattr(services, "render_checks", querying)
+    path = write(tmp_path, [SD_HEADER, sd_row("W1")])
+    with pytest.raises(RuntimeError, match="parsing process"):
+        import_file(sdpd, "san_diego", path)
+    assert WellnessCheck.objects.count() == 0
+    assert ImportRun.objects.get().status == RunStatus.FAILED
+    # Made by the writer instead, the same file imports.
+    monkeypatch.setattr(engine, "RENDER_AHEAD", False)
+    assert import_file(sdpd, "san_diego", path).summary["checks_created"] == 1
