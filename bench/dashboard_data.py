@@ -100,11 +100,12 @@ def generate(n: int) -> Agency:
             p,
         )
         cur.execute(
-            """INSERT INTO intake_callcount (agency_id, category, call_type, unit_code, day, calls)
-            SELECT %(agency)s, cat, 'X', u.code, (%(start)s::date + d), (1 + random() * 30)::int
-            FROM accounts_unit u, generate_series(0, %(days)s - 1) d,
-              unnest(ARRAY['welfare_check', 'mental_health', 'other']) cat
-            WHERE u.agency_id = %(agency)s AND u.parent_id IS NOT NULL""",
+            """INSERT INTO intake_callcount (agency_id, category, unit_code, day, calls, call_types)
+            SELECT %(agency)s, cat, code, day, n, jsonb_build_object('X', n)
+            FROM (SELECT cat, u.code, (%(start)s::date + d) AS day, (1 + random() * 30)::int AS n
+              FROM accounts_unit u, generate_series(0, %(days)s - 1) d,
+                unnest(ARRAY['welfare_check', 'mental_health', 'other']) cat
+              WHERE u.agency_id = %(agency)s AND u.parent_id IS NOT NULL) s""",
             p,
         )
         cur.execute("ANALYZE")

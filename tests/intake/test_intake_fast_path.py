@@ -191,7 +191,7 @@ def test_ledger_key_migration_keeps_a_reimport_idempotent(tmp_path: Path) -> Non
     assert summary["rows_read"] == 1 and summary["other_calls_counted"] == 0
     assert ImportedCall.objects.count() == 0  # moved into its ledger page
     assert ledger_entries(agency) == [(OTHER, "415", "523", "2023-06-01", 0)]
-    assert list(CallCount.objects.values_list("calls", flat=True)) == [1]
+    assert list(CallCount.objects.values_list("calls", "call_types")) == [(1, {"415": 1})]  # 0006
     path.write_text(path.read_text() + "\n" + _row(8, "2023-06-01 13:00:00"))
     summary = import_file(agency, "san_diego", path).summary  # no old rows left: the fast path
     assert summary["rows_read"] == 2 and summary["other_calls_counted"] == 1

@@ -47,11 +47,14 @@ def sdpd(db: None) -> Agency:
 
 
 def counts() -> dict[tuple[str, str, str, str], int]:
-    """Each group's count: the sum of its rows (CallCount is a log of deltas)."""
+    """Each group's count: the sum of its deltas (CallCount is a log of deltas, one row per
+    category, beat and day with its call types' deltas in a map that sums to ``calls``)."""
     out: dict[tuple[str, str, str, str], int] = {}
     for c in CallCount.objects.all():
-        group = (c.category, c.call_type, c.unit_code, c.day.isoformat())
-        out[group] = out.get(group, 0) + c.calls
+        assert c.calls == sum(c.call_types.values())
+        for call_type, n in c.call_types.items():
+            group = (c.category, call_type, c.unit_code, c.day.isoformat())
+            out[group] = out.get(group, 0) + n
     return {g: n for g, n in out.items() if n}
 
 

@@ -111,16 +111,16 @@ def canonical_dump() -> str:
     for slug, bucket, blob in LedgerPage.objects.values_list("agency__slug", "bucket", "entries"):
         for key, (val, group, flags) in decode(blob).items():
             out.append(["entry", [slug, str(bucket), key.hex(), val.hex(), list(group), flags]])
-    from django.db.models import Sum
-
-    sums = (
-        CallCount.objects.values("agency__slug", "category", "call_type", "unit_code", "day")
-        .annotate(n=Sum("calls"))
-        .exclude(n=0)
-        .order_by()
-    )
-    for row in sums:  # a count is the sum of its group's rows (CallCount is a log)
-        out.append(["count", [str(v) for v in row.values()]])
+    totals: dict[tuple[str, str, str, str, str], int] = {}
+    for slug, category, unit_code, day, types in CallCount.objects.values_list(
+        "agency__slug", "category", "unit_code", "day", "call_types"
+    ):  # a count is the sum of its group's deltas (CallCount is a log, call types in a map)
+        for call_type, n in types.items():
+            count_group = (slug, category, call_type, unit_code, str(day))
+            totals[count_group] = totals.get(count_group, 0) + n
+    for count_group, n in totals.items():
+        if n:
+            out.append(["count", [*count_group, str(n)]])
     for row in Unit.objects.values_list("agency__slug", "code", "name", "kind"):
         out.append(["unit", list(row)])
     for e in AuditEvent.objects.filter(event_type="import.batch").values("details"):
