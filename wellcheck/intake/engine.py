@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import gc
 import hashlib
 import io
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,6 +36,7 @@ PREFLIGHT_ROWS = 1000
 SWITCH_INTERVAL = 0.0005  # seconds
 PIPELINE = True  # PostgreSQL: prepare the next batch while this one is written
 RENDER_AHEAD = True  # with PIPELINE: the checks' rows are made in the parsing process
+GC_YOUNG = 50_000  # allocations between collections of the youngest generation, during a run
 Progress = Callable[[int, int, int], None]
 
 
@@ -213,7 +216,38 @@ def _stream(
     )
     file_size = path.stat().st_size
     source = producer.Producer(job)
-    source.start()
+    with _collector_for_bulk():
+        source.start()
+        return _consume(ctx, run, source, rejects, progress, file_size, pipelined)
+
+
+@contextmanager
+def _collector_for_bulk() -> Iterator[None]:
+    """Python's cyclic garbage collector, tuned for the run (both processes: the parsing one
+    inherits it): the objects made so far (Django, the profile, the keys) are frozen out of its
+    scans, and the youngest generation is collected every ``GC_YOUNG`` allocations instead of
+    700. A run makes millions of short-lived acyclic objects, freed by reference counting; the
+    default settings spent about a second of the writer's time (1,100 collections, 7 of the
+    whole heap) scanning them per million rows. Restored when the run ends."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _consume(
+    ctx: services.ImportContext,
+    run: ImportRun,
+    source: producer.Producer,
+    rejects: RejectFile,
+    progress: Progress | None,
+    file_size: int,
+    pipelined: bool,
+) -> list[str]:
     try:
         if pipelined:
             with ledger.agency_session_lock(ctx.agency.pk):

@@ -315,6 +315,20 @@ def produce(job: Job, send: Callable[[Message], bool]) -> None:
         send(End(notes, batches.consumed))
 
 
+PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe (fs.pipe-max-size)
+
+
+def _widen(end: Any) -> None:
+    """A pipe of ``PIPE_BYTES`` instead of 64 KiB: a batch (a few MB) crosses in a few reads
+    by the receiving thread, each of which waits for the writer's GIL. Best effort."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(end.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, OSError):  # pragma: no cover (not Linux, or a lower ceiling)
+        pass
+
+
 class Producer:
     """``produce`` on a forked child process (a thread where ``fork`` is unavailable); the
     writer calls :meth:`get` for each message. A receiving thread takes each batch off the pipe
@@ -329,6 +343,7 @@ class Producer:
         if "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
             self._recv, send_end = ctx.Pipe(duplex=False)
+            _widen(send_end)
             self._proc = ctx.Process(
                 target=_child, args=(job, send_end, self._recv), name="intake-parse", daemon=True
             )
