@@ -47,7 +47,12 @@ def sdpd() -> Agency:
     return Agency.objects.create(name="San Diego PD", slug="sdpd", time_zone="America/Los_Angeles")
 
 
-def test_values_that_copy_text_escapes_are_stored_as_read(sdpd: Agency, tmp_path: Path) -> None:
+@pytest.mark.parametrize("details_ahead", [True, False])
+def test_values_that_copy_text_escapes_are_stored_as_read(
+    sdpd: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, details_ahead: bool
+) -> None:
+    """Details made in the parsing process or by the writer's preparing thread: the same."""
+    monkeypatch.setattr(engine, "RENDER_DETAILS_AHEAD", details_ahead)
     roads = ["BACK\\SLASH", "TAB\tBED", 'QUOTE"D', "NEW\nLINE", "ÜMLAUT"]
     rows = [sd_row(f"W{i}", road=road.replace('"', '""')) for i, road in enumerate(roads)]
     path = write(tmp_path, [SD_HEADER, *rows, sd_row("O1", call_type="415")])
@@ -81,9 +86,9 @@ def test_the_parsing_process_may_not_use_the_database(
         pytest.skip("the checks' rows are made ahead only on PostgreSQL")
     render = services.render_checks
 
-    def querying(*args: Any) -> None:
+    def querying(*args: Any, **kw: Any) -> None:
         WellnessCheck.objects.count()  # a defect: refused in the parsing process
-        render(*args)
+        render(*args, **kw)
 
     monkeypatch.setattr(services, "render_checks", querying)
     path = write(tmp_path, [SD_HEADER, sd_row("W1")])

@@ -36,6 +36,7 @@ PREFLIGHT_ROWS = 1000
 SWITCH_INTERVAL = 0.0005  # seconds
 PIPELINE = True  # PostgreSQL: prepare the next batch while this one is written
 RENDER_AHEAD = True  # with PIPELINE: the checks' rows are made in the parsing process
+RENDER_DETAILS_AHEAD = False
 GC_YOUNG = 50_000  # allocations between collections of the youngest generation, during a run
 Progress = Callable[[int, int, int], None]
 
@@ -153,28 +154,55 @@ def run_import(
         return ImportResult(
             summary=services.empty_counters(), run=run, refused=True, message=message
         )
-    run = services.import_run_open(
-        actor=actor,
-        agency=agency,
-        profile=profile,
-        file_name=file_name or path.name,
-        file_sha256=file_sha256(path),
-        file_size=path.stat().st_size,
-        batch_size=batch_size,
-        reject_path=reject_path,
-        run=run,
-    )
+    with _collector_for_bulk():
+        return _run(ctx, run, path, file_name, reject_path, batch_size, progress)
+
+
+def _run(
+    ctx: services.ImportContext,
+    run: ImportRun | None,
+    path: Path,
+    file_name: str | None,
+    reject_path: Path | None,
+    batch_size: int,
+    progress: Progress | None,
+) -> ImportResult:
+    source = None
+    if run is None and not services.import_run_unfinished(agency=ctx.agency, profile=ctx.profile):
+        # Nothing to resume: the parsing process starts now, while the file is hashed.
+        source = _start(ctx, path, batch_size=batch_size, skip=0)
+    try:
+        run = services.import_run_open(
+            actor=ctx.actor,
+            agency=ctx.agency,
+            profile=ctx.profile,
+            file_name=file_name or path.name,
+            file_sha256=file_sha256(path),
+            file_size=path.stat().st_size,
+            batch_size=batch_size,
+            reject_path=reject_path,
+            run=run,
+        )
+    except BaseException:
+        if source is not None:
+            source.close()
+        raise
+    if source is not None and (run.rows_done or run.batch_size != batch_size):
+        source.close()  # another process left a run of this file to resume meanwhile
+        source = None
     rejects = RejectFile(
         Path(run.reject_path) if run.reject_path else None,
         keep_bytes=run.reject_bytes if run.rows_done else 0,
-        with_values=not tally,
+        with_values=not ctx.tally,
     )
     try:
-        notes = _stream(ctx, run, path, rejects, progress)
+        if source is None:
+            source = _start(ctx, path, batch_size=run.batch_size, skip=run.rows_done)
+        notes = _consume(ctx, run, source, rejects, progress, path.stat().st_size)
     except BaseException:
         rejects.close()
-        if not isinstance(run, ImportRun) or run.pk is None:
-            raise
+        if source is not None:
+            source.close()
         try:
             services.import_run_close(run=run, status=RunStatus.FAILED, message="interrupted")
         except Exception:  # noqa: S110  (the original error is what matters)
@@ -191,34 +219,37 @@ def run_import(
     )
 
 
-def _stream(
-    ctx: services.ImportContext,
-    run: ImportRun,
-    path: Path,
-    rejects: RejectFile,
-    progress: Progress | None,
-) -> list[str]:
+def _pipelined_for(ctx: services.ImportContext) -> bool:
+    return PIPELINE and connection.vendor == "postgresql" and not ctx.legacy
+
+
+def _start(
+    ctx: services.ImportContext, path: Path, *, batch_size: int, skip: int
+) -> producer.Producer:
+    """The parsing process (``intake.producer``), started."""
     from wellcheck.insights.rollups import agency_zone
 
-    pipelined = PIPELINE and connection.vendor == "postgresql" and not ctx.legacy
     render = None
-    if pipelined and RENDER_AHEAD:
-        render = functools.partial(services.render_checks, ctx, services.batch_sealer_for(ctx))
+    if _pipelined_for(ctx) and RENDER_AHEAD:
+        render = functools.partial(
+            services.render_checks,
+            ctx,
+            services.batch_sealer_for(ctx),
+            details=RENDER_DETAILS_AHEAD,
+        )
     job = producer.Job(
         path=path,
         profile=ctx.profile,
         tally=ctx.tally,
         mark_zone=agency_zone(ctx.agency.pk),
-        batch_size=run.batch_size,
-        skip=run.rows_done,
+        batch_size=batch_size,
+        skip=skip,
         fast=not ctx.legacy,  # ledger rows from before 0005 are keyed by the full parse
         render=render,
     )
-    file_size = path.stat().st_size
     source = producer.Producer(job)
-    with _collector_for_bulk():
-        source.start()
-        return _consume(ctx, run, source, rejects, progress, file_size, pipelined)
+    source.start()
+    return source
 
 
 @contextmanager
@@ -246,10 +277,9 @@ def _consume(
     rejects: RejectFile,
     progress: Progress | None,
     file_size: int,
-    pipelined: bool,
 ) -> list[str]:
     try:
-        if pipelined:
+        if _pipelined_for(ctx):
             with ledger.agency_session_lock(ctx.agency.pk):
                 return _pipelined(ctx, run, source, rejects, progress, file_size)
         while True:

@@ -243,7 +243,9 @@ def check_copy_names(ctx: ImportContext) -> list[str]:
     return [n for n in names if n != CHECK_LINE_UNIT] + [CHECK_LINE_UNIT]
 
 
-def render_checks(ctx: ImportContext, seal: bulk.Sealer | None, calls: list[Call]) -> None:
+def render_checks(
+    ctx: ImportContext, seal: bulk.Sealer | None, calls: list[Call], *, details: bool = True
+) -> None:
     """Make the rows of the checks among ``calls`` ahead, in the parsing process (no database
     access): each check call gets its id, its COPY line without the unit column (the unit of a
     beat first seen in this run exists only once the writer has made it) and its detail's COPY
@@ -259,7 +261,8 @@ def render_checks(ctx: ImportContext, seal: bulk.Sealer | None, calls: list[Call
     now = timezone.now()
     unit_column = ctx.check_rows.names.index(CHECK_LINE_UNIT)
     rows: list[list[Any]] = []
-    details: list[list[Any]] = []
+    detail_rows: list[list[Any]] = []
+    with_details = details and not ctx.tally
     ids: list[uuid.UUID] = []
     for call in checks:
         check_id = check_id_for(ctx.agency.pk, call.source_key)
@@ -267,14 +270,14 @@ def render_checks(ctx: ImportContext, seal: bulk.Sealer | None, calls: list[Call
         del row[unit_column]
         rows.append(row)
         ids.append(check_id)
-        if not ctx.tally:
-            details.append(_detail_row(ctx.detail_rows, check_id, call, seal))
+        if with_details:
+            detail_rows.append(_detail_row(ctx.detail_rows, check_id, call, seal))
     text = bulk.copy_text(rows)
-    detail_text = bulk.copy_text(details) if details else ""
+    detail_text = bulk.copy_text(detail_rows) if detail_rows else ""
     if text is None or detail_text is None:
         return
     lines = text.split("\n")  # copy_text escapes every newline inside a value
-    detail_lines = detail_text.split("\n") if details else None
+    detail_lines = detail_text.split("\n") if detail_rows else None
     for i, call in enumerate(checks):
         call.check_id = str(ids[i])
         call.check_line = lines[i]
@@ -425,7 +428,11 @@ def import_batch_prepare(
         if call.is_check:
             if not flags & ledger.HAS_CHECK and call.check_line:
                 check_lines.append((call.check_line, call.unit_code))
-                detail_lines.append(call.detail_line)
+                if call.detail_line:
+                    detail_lines.append(call.detail_line)
+                elif not ctx.tally:  # the detail is made here (see render_checks)
+                    check_id = uuid.UUID(call.check_id)
+                    details.append(_detail_row(ctx.detail_rows, check_id, call, seal))
                 part["checks_created"] += 1
                 part["created_by_category"][call.category] += 1
                 created_ids.append(call.check_id)
@@ -614,6 +621,17 @@ def import_batch_apply(
             moved=moved,
         )
         return import_batch_write(ctx=ctx, run=run, prep=prep, reject_bytes=reject_bytes)
+
+
+def import_run_unfinished(*, agency: Agency, profile: Profile) -> bool:
+    """Whether the agency has a run under this profile that :func:`import_run_open` could resume
+    (whatever its file): if not, a new run starts at the first row."""
+    return ImportRun.objects.filter(
+        agency=agency,
+        profile_digest=profile.digest,
+        status__in=[RunStatus.RUNNING, RunStatus.FAILED, RunStatus.QUEUED],
+        upload_path="",
+    ).exists()
 
 
 @transaction.atomic
