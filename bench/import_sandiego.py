@@ -21,6 +21,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +65,61 @@ def raw_copy(url: str, path: Path) -> tuple[int, float]:
     return rows, seconds
 
 
+def _steal_ticks() -> int:
+    """The machine's CPU time stolen by its hypervisor so far (/proc/stat; 0 elsewhere)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()
+        return int(fields[8])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class TreeMemory(threading.Thread):
+    """Samples the memory of a process and its descendants (Linux /proc): the sum of their RSS
+    (a page shared by the import and its forked parsing process counted twice) and of their PSS
+    (shared pages split between them). ``ru_maxrss`` gives only the largest single process."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_rss_mb = 0.0
+        self.peak_pss_mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.1):
+            rss = pss = 0
+            for pid in self._tree():
+                try:
+                    with open(f"/proc/{pid}/smaps_rollup") as fh:
+                        for line in fh:
+                            if line.startswith("Rss:"):
+                                rss += int(line.split()[1])
+                            elif line.startswith("Pss:"):
+                                pss += int(line.split()[1])
+                except OSError:
+                    continue
+            self.peak_rss_mb = max(self.peak_rss_mb, rss / 1024)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss / 1024)
+
+    def _tree(self) -> list[int]:
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                with open(f"/proc/{pid}/task/{pid}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+            except OSError:
+                continue
+        return pids
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -102,7 +158,8 @@ def main() -> None:
     print(f"raw COPY baseline (fastest of {len(rounds)}): {copy_rate:,.0f} rows/s")
 
     start = time.perf_counter()
-    done = subprocess.run(
+    steal_before = _steal_ticks()
+    proc = subprocess.Popen(
         [
             *manage,
             "import_calls",
@@ -117,12 +174,20 @@ def main() -> None:
             str(path),
         ],
         env=env,
-        check=True,
         cwd=REPO,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    tree = TreeMemory(proc.pid)
+    tree.start()
+    stdout, stderr = proc.communicate()
     import_s = time.perf_counter() - start
+    tree.stop()
+    steal_s = (_steal_ticks() - steal_before) / os.sysconf("SC_CLK_TCK")
+    if proc.returncode:
+        sys.exit(f"the import failed ({proc.returncode}):\n{stderr[-2000:]}")
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak_mb = usage.ru_maxrss / 1024
     cpu_s = usage.ru_utime + usage.ru_stime - migrate_cpu
@@ -136,6 +201,11 @@ def main() -> None:
     print(f"ratio import/COPY = {ratio:.1%} (target >= 25%, aim 50%)")
     print(f"peak RSS of the import process: {peak_mb:.0f} MB (limit 300 MB)")
     print(
+        f"peak memory of the import and its parsing process together: RSS {tree.peak_rss_mb:.0f} "
+        f"MB, PSS {tree.peak_pss_mb:.0f} MB (shared pages counted once; sampled every 0.1 s)"
+    )
+    print(f"CPU time taken from this VM by its host during the import (steal): {steal_s:.1f}s")
+    print(
         f"import process CPU: {cpu_s:.1f}s = {summary['rows_read'] / cpu_s:,.0f} rows per "
         f"CPU-second (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
@@ -148,6 +218,9 @@ def main() -> None:
                 "import_rows_per_s": round(import_rate),
                 "ratio": round(ratio, 3),
                 "peak_rss_mb": round(peak_mb),
+                "peak_tree_rss_mb": round(tree.peak_rss_mb),
+                "peak_tree_pss_mb": round(tree.peak_pss_mb),
+                "steal_s": round(steal_s, 1),
                 "import_cpu_s": round(cpu_s, 1),
                 "summary": summary,
             }

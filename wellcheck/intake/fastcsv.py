@@ -24,7 +24,7 @@ from typing import Any
 from wellcheck.intake.parse import SUFFIX_MAX, RowParser, entry_block
 from wellcheck.intake.reader import CsvSource
 
-BLOCK = 4 << 20
+BLOCK = 2 << 20
 _TIME = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:[0-5]\d:[0-5]\d$"
 
 try:  # optional: without them every row takes the Python reader
@@ -34,6 +34,14 @@ try:  # optional: without them every row takes the Python reader
     import pyarrow.csv as pcsv
 except ImportError:  # pragma: no cover
     np = pa = pc = pcsv = None
+
+
+def release_memory() -> None:
+    """Hand the memory pyarrow's allocator keeps for reuse back to the system (once a batch is
+    sent): the parsing process's memory stays that of one block and one batch."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def available(source: CsvSource) -> bool:

@@ -81,7 +81,7 @@ class Failed:
 
 
 Message = Batch | End | Failed
-AHEAD = 2  # batches received and waiting for the writer, at most
+AHEAD = 1  # batches received and waiting for the writer, at most
 
 
 @dataclass
@@ -128,7 +128,9 @@ class _Batches:
             self.job.render(self.calls)
         batch = Batch(self.others, self.calls, self.rejects, self.consumed, bytes_done, tail)
         self._new()
-        return self.send(batch)
+        sent = self.send(batch)
+        fastcsv.release_memory()
+        return sent
 
     def add_fast(self, key: bytes, bucket: int, group: Group, mark: str) -> None:
         others = self.others
