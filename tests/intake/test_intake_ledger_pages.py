@@ -3,12 +3,23 @@ batch's columns (``NewPage``) reads, changes and encodes exactly like the same p
 
 from __future__ import annotations
 
+import json
 import random
+import uuid
 
 import numpy as np
 import pytest
 
-from wellcheck.intake.ledger import HAS_CHECK, Book, LedgerError, NewPage, decode, encode
+from wellcheck.intake.bulk import uuid_of
+from wellcheck.intake.ledger import (
+    HAS_CHECK,
+    Book,
+    LedgerError,
+    NewPage,
+    TableStrings,
+    decode,
+    encode,
+)
 from wellcheck.intake.parse import NO_VAL
 
 
@@ -88,6 +99,58 @@ def test_a_page_with_more_than_65535_groups_round_trips() -> None:
     assert blob[1] == 1  # wide
     assert decode(blob) == page
     assert encode(dict(list(page.items())[:10]))[1] == 0
+
+
+def test_new_pages_of_one_table_share_its_strings_and_encode_like_dicts() -> None:
+    """A batch's new pages share one ``TableStrings``; each page's string table holds only the
+    strings of its own groups, plus those of the entries added to it (new groups, and groups
+    also in the table: listed twice, read the same)."""
+    rnd = random.Random(7)
+    table = [
+        (
+            rnd.choice(["other", "mental_health"]),
+            f"T{rnd.randrange(40)}",
+            f"{rnd.randrange(9)}",
+            f"2023-06-{rnd.randrange(1, 29):02d}",
+        )
+        for _ in range(3000)
+    ]
+    strings = TableStrings(table)
+    assert [tuple(strings.strings[i] for i in row) for row in strings.parts.tolist()] == table
+    for seed in range(5):
+        rnd = random.Random(seed)
+        n = rnd.randrange(1, 1500)
+        keys = [rnd.randbytes(8) for _ in range(n)]
+        gids = np.array([rnd.randrange(len(table)) for _ in range(n)], dtype=np.uint32)
+        page = NewPage(b"".join(keys), gids, table, strings)
+        expected = page.to_dict()
+        assert decode(encode(page)) == expected
+        blob = encode(page)
+        used = {x for i in gids.tolist() for x in table[i]}
+        assert set(json.loads(blob[-(len(blob) - blob.rindex(b'["')) :])) == used
+        for k in range(seed * 3):
+            key = rnd.randbytes(8)
+            group = table[rnd.randrange(len(table))] if k % 2 else ("welfare_check", "CW", "1", "x")
+            page.extra[key] = (rnd.randbytes(8), group, HAS_CHECK)
+            expected[key] = page.extra[key]
+        assert decode(encode(page)) == expected
+
+
+def test_a_new_page_with_more_than_65535_groups_round_trips() -> None:
+    table = [("other", f"T{i}", "1", "2023-01-01") for i in range(70_000)]
+    keys = [i.to_bytes(8, "big") for i in range(70_000)]
+    page = NewPage(b"".join(keys), np.arange(70_000, dtype=np.uint32), table)
+    page.extra[b"x" * 8] = (b"v" * 8, ("welfare_check", "CW", "1", "2023-01-01"), HAS_CHECK)
+    blob = encode(page)
+    assert blob[1] == 1  # wide
+    assert decode(blob) == page.to_dict()
+
+
+def test_uuid_of_is_uuid_of_its_text() -> None:
+    for _ in range(200):
+        u = uuid.uuid4()
+        v = uuid_of(str(u))
+        assert v == u and str(v) == str(u) and hash(v) == hash(u) and v.version == 4
 
 
 @pytest.mark.django_db(transaction=True)

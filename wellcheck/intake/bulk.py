@@ -60,6 +60,15 @@ def scoped_uuid5(namespace: uuid.UUID, scope: object, name: str) -> uuid.UUID:
     return value
 
 
+def uuid_of(text: str) -> uuid.UUID:
+    """``uuid.UUID(text)`` for a UUID's canonical text (as ``str`` gives it), without the
+    constructor's parsing."""
+    value = _UUID_NEW(_UUID)
+    _UUID_SET_INT(value, int(text.replace("-", ""), 16))
+    _UUID_SET_SAFE(value, _UUID_UNKNOWN)
+    return value
+
+
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     """A fast conversion to what the database driver takes, or None when none is needed.
 

@@ -59,11 +59,14 @@ class NewPage:
     repaired rows) are kept in ``extra``; changing a columnar entry turns the page into a dict
     (:meth:`Book.put`). Every columnar entry is an other call (empty val, no check)."""
 
-    __slots__ = ("keys", "gids", "table", "extra")
+    __slots__ = ("keys", "gids", "table", "extra", "strings")
 
-    def __init__(self, keys: bytes, gids: Any, table: list[Group]) -> None:
+    def __init__(
+        self, keys: bytes, gids: Any, table: list[Group], strings: TableStrings | None = None
+    ) -> None:
         self.keys, self.gids, self.table = keys, gids, table
         self.extra: dict[bytes, Entry] = {}
+        self.strings = strings or TableStrings(table)
 
     def find(self, key: bytes) -> int:
         keys = self.keys
@@ -94,40 +97,74 @@ class NewPage:
 Page = dict[bytes, Entry] | NewPage
 
 
+class TableStrings:
+    """A batch's group table as string ids: ``parts[g]`` holds the ids in ``strings`` of group
+    g's four strings. Made once per batch and shared by its new pages, so encoding a page maps
+    its groups to its string table with numpy instead of a lookup per string."""
+
+    __slots__ = ("parts", "strings")
+
+    def __init__(self, table: list[Group]) -> None:
+        ids: dict[str, int] = {}
+        index = ids.setdefault
+        flat = [index(x, len(ids)) for g in table for x in g]
+        self.parts = np.array(flat, dtype=np.int64).reshape(-1, 4)
+        self.strings = list(ids)
+
+
+def _encode_new(page: NewPage) -> tuple[int, bytes, bytes, Any, bytes, Any, list[str]]:
+    """A new page's columns: (entries, keys, flags, group index per entry, vals, four string ids
+    per group, strings). Its table's groups and strings are mapped with numpy; the entries added
+    to it (``extra``, a few per page) through dicts, their groups listed after the table's."""
+    uniq, inverse = np.unique(page.gids, return_inverse=True)
+    sids, local = np.unique(page.strings.parts[uniq], return_inverse=True)
+    strings = [page.strings.strings[i] for i in sids.tolist()]
+    parts = local.reshape(-1, 4)
+    values = list(page.extra.values())
+    if values:
+        ids = {x: i for i, x in enumerate(strings)}
+        string = ids.setdefault
+        groups: dict[Group, int] = {}
+        group = groups.setdefault
+        first = len(uniq)
+        extra_gidx = [group(v[1], first + len(groups)) for v in values]
+        extra_parts = [string(x, len(ids)) for g in groups for x in g]
+        strings = list(ids)
+        inverse = np.concatenate([inverse, np.array(extra_gidx, dtype=np.int64)])
+        parts = np.concatenate([parts.reshape(-1), np.array(extra_parts, dtype=np.int64)])
+    flags = bytes(len(page.gids)) + bytes(
+        [v[2] | (_STORED_VAL if v[0] != NO_VAL else 0) for v in values]
+    )
+    vals = b"".join([v[0] for v in values if v[0] != NO_VAL])
+    n = len(page.gids) + len(values)
+    return n, page.keys + b"".join(page.extra), flags, inverse, vals, parts, strings
+
+
 def encode(page: Page) -> bytes:
     """A page's entries packed (format version 2, see the module's docstring)."""
-    groups: dict[Group, int] = {}
-    index = groups.setdefault
     if isinstance(page, NewPage):
-        uniq, inverse = np.unique(page.gids, return_inverse=True)
-        for g in uniq.tolist():
-            index(page.table[g], len(groups))
-        values = list(page.extra.values())
-        n = len(page.gids) + len(values)
-        keys = page.keys + b"".join(page.extra)
-        gidx = np.concatenate(
-            [inverse, np.array([index(v[1], len(groups)) for v in values], dtype=np.int64)]
-        )
-        flags = bytes(len(page.gids)) + bytes(
-            [v[2] | (_STORED_VAL if v[0] != NO_VAL else 0) for v in values]
-        )
-        vals = b"".join([v[0] for v in values if v[0] != NO_VAL])
+        n, keys, flags, gidx, vals, parts, strings = _encode_new(page)
+        n_groups = len(parts) // 4 if parts.ndim == 1 else len(parts)
     else:
+        groups: dict[Group, int] = {}
+        index = groups.setdefault
         values = list(page.values())
         n = len(values)
         keys = b"".join(page)
         gidx = np.array([index(v[1], len(groups)) for v in values], dtype=np.int64)
         flags = bytes([v[2] | (_STORED_VAL if v[0] != NO_VAL else 0) for v in values])
         vals = b"".join([v[0] for v in values if v[0] != NO_VAL])
-    strings: dict[str, int] = {}
-    string = strings.setdefault
-    parts = np.array([string(x, len(strings)) for g in groups for x in g], dtype=np.int64)
-    wide = len(groups) > 0xFFFF or len(strings) > 0xFFFF
+        ids: dict[str, int] = {}
+        string = ids.setdefault
+        parts = np.array([string(x, len(ids)) for g in groups for x in g], dtype=np.int64)
+        strings = list(ids)
+        n_groups = len(groups)
+    wide = n_groups > 0xFFFF or len(strings) > 0xFFFF
     width = "<u4" if wide else "<u2"
-    table = json.dumps(list(strings), separators=(",", ":")).encode()
+    table = json.dumps(strings, separators=(",", ":")).encode()
     return b"".join(
         (
-            _HEAD.pack(VERSION, wide, n, len(groups), len(table)),
+            _HEAD.pack(VERSION, wide, n, n_groups, len(table)),
             keys,
             flags,
             gidx.astype(width).tobytes(),
@@ -209,11 +246,12 @@ class Book:
     def page(self, bucket: int) -> Page:
         return self.pages[bucket]
 
-    def put(self, bucket: int, key: bytes, entry: Entry) -> None:
-        """Set an entry (a new page's columns turn into a dict if one of them changes)."""
+    def put(self, bucket: int, key: bytes, entry: Entry, *, absent: bool = False) -> None:
+        """Set an entry (a new page's columns turn into a dict if one of them changes).
+        ``absent``: the caller has just looked the key up and not found it."""
         page = self.pages[bucket]
         if isinstance(page, NewPage):
-            if page.find(key) < 0:
+            if absent or page.find(key) < 0:
                 page.extra[key] = entry
                 self.dirty.add(bucket)
                 return
@@ -284,6 +322,7 @@ def apply_others(
     order = np.argsort(bucket_of, kind="stable")
     ends = [*(np.flatnonzero(np.diff(bucket_of[order])) + 1).tolist(), n]
     is_new = np.zeros(n, dtype=bool)
+    strings: TableStrings | None = None
     kept = 0
     start = 0
     for end in ends:
@@ -294,7 +333,9 @@ def apply_others(
         if not page and columnar:
             rows_sorted = np.sort(rows)
             page_keys = np.frombuffer(kb, dtype=np.uint64)[rows_sorted].tobytes()
-            pages[bucket] = NewPage(page_keys, gid_of[rows_sorted], table)
+            if strings is None:
+                strings = TableStrings(table)
+            pages[bucket] = NewPage(page_keys, gid_of[rows_sorted], table, strings)
             is_new[rows] = True
             dirty.add(bucket)
             continue

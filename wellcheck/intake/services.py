@@ -431,12 +431,13 @@ def import_batch_prepare(
                 if call.detail_line:
                     detail_lines.append(call.detail_line)
                 elif not ctx.tally:  # the detail is made here (see render_checks)
-                    check_id = uuid.UUID(call.check_id)
+                    check_id = bulk.uuid_of(call.check_id)
                     details.append(_detail_row(ctx.detail_rows, check_id, call, seal))
                 part["checks_created"] += 1
                 part["created_by_category"][call.category] += 1
                 created_ids.append(call.check_id)
-                book.put(call.bucket, call.page_key, (call.val, group, flags | ledger.HAS_CHECK))
+                entry = (call.val, group, flags | ledger.HAS_CHECK)
+                book.put(call.bucket, call.page_key, entry, absent=old is None)
                 continue
             check_id = check_id_for(agency.pk, call.source_key)
             if not flags & ledger.HAS_CHECK:
@@ -458,7 +459,7 @@ def import_batch_prepare(
                 updates.append((check_id, call))
         elif flags & ledger.HAS_CHECK:
             warnings["was a welfare or mental-health call, now another type; check kept"] += 1
-        book.put(call.bucket, call.page_key, (call.val, group, flags))
+        book.put(call.bucket, call.page_key, (call.val, group, flags), absent=old is None)
     part["other_calls_counted"] = counted
     pages = [(b, ledger.encode(book.pages[b]), len(book.pages[b])) for b in sorted(book.dirty)]
     book.dirty.clear()
