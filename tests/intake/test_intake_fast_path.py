@@ -91,11 +91,11 @@ def _compare(profile_name: str, path: Path, *, mark_zone: str | None, tally: boo
                 call.page_key,
                 call.bucket,
                 call.val,
-                (OTHER, call.call_type, call.unit_code, call.day.isoformat()),
+                (OTHER, call.call_type, call.unit_code, call.day),
                 local.isoformat(),
             )
             assert got == expected, raw.line
-            assert call.mark_day == local
+            assert call.mark_day == local.isoformat()
     return fast
 
 

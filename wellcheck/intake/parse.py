@@ -42,7 +42,7 @@ class Call:
     category: str
     call_type: str
     unit_code: str
-    day: dt.date
+    day: str  # local day (ISO), as in the call's count group
     received_at: dt.datetime
     outcome: str | None
     incident_number: str = ""
@@ -53,7 +53,7 @@ class Call:
     page_key: bytes = b""  # the ledger's key, bucket and val (intake.ledger)
     bucket: int = 0
     val: bytes = b""
-    mark_day: dt.date | None = None  # local day in the agency's zone (analytics' dirty days)
+    mark_day: str | None = None  # local day (ISO) in the agency's zone: analytics' dirty days
     # A check's rows made ahead in the parsing process (intake.render), or empty: its id, its
     # COPY line without the unit column (known only to the writer) and its detail's COPY line.
     check_id: str = ""
@@ -356,7 +356,7 @@ class RowParser:
             key = self._derived_key(values, local, call_type, address)
             warnings.append("no incident number; key derived from time, call type and address")
         received = local.astimezone(UTC)
-        mark_day = received.astimezone(self.mark_zone or self.tz).date()
+        mark_day = received.astimezone(self.mark_zone or self.tz).date().isoformat()
         outcome = p.outcomes.get(values[i_dispo].strip().upper()) if i_dispo < n else None
         if self.tally:
             received = received.replace(minute=0, second=0, microsecond=0)
@@ -386,7 +386,7 @@ class RowParser:
             category=category,
             call_type=call_type,
             unit_code=unit,
-            day=local.date(),
+            day=local.date().isoformat(),  # text, as RowParser.fast gives it
             received_at=received,
             outcome=outcome,
             incident_number=incident[:MAX_CODE],

@@ -409,7 +409,7 @@ def import_batch_prepare(
     unit_column = ctx.check_rows.names.index("unit_id")
     for call in calls:
         page = book.pages[call.bucket]
-        group = (call.category, call.call_type, call.unit_code, call.day.isoformat())
+        group = (call.category, call.call_type, call.unit_code, call.day)
         old = page.get(call.page_key)
         if old is not None and old[0] == call.val and old[1] == group:
             if call.is_check:
