@@ -3,8 +3,9 @@
 1. Generate N synthetic San Diego rows (bench/gen_sandiego.py) unless the file exists.
 2. Each round (``--rounds``, default 3): a fresh PostgreSQL database, migrated; the baseline, the
    same CSV loaded with a raw ``COPY ... FROM STDIN (FORMAT csv, HEADER)`` into a table of the
-   same shape (the 14 columns, typed), streamed from the file by psycopg 3; that table dropped and
-   a CHECKPOINT (the import does not pay for the baseline's writes); then the import,
+   same shape (the 14 columns, typed), streamed from the file by psycopg 3, after a CHECKPOINT;
+   that table dropped and another CHECKPOINT (the import does not pay for the baseline's
+   writes); then the import,
    ``manage.py import_calls --profile san_diego --json`` in a subprocess (parsing, keyed hashes,
    the ledger, counts, checks and encrypted details, one audit event per batch, progress
    committed per batch): its wall time including process start, its CPU, and the memory of it
@@ -177,6 +178,8 @@ def one_round(args: argparse.Namespace, path: Path, n: int) -> dict[str, object]
     )
     manage = [sys.executable, str(REPO / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=REPO)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")  # both measurements start from a clean buffer cache
     rows, copy_s = raw_copy(url, path)
     copy_rate = rows / copy_s
     with psycopg.connect(url, autocommit=True) as conn:
