@@ -15,16 +15,9 @@ from wellcheck.accounts.models import Agency, RecordPolicy, Unit
 from wellcheck.audit.models import AuditEvent
 from wellcheck.checks.models import CheckDetail, WellnessCheck
 from wellcheck.intake.models import CallCount, ImportRun
-from wellcheck.intake.testing import import_file, ledger_calls, real_data_dir
+from wellcheck.intake.testing import SD_HEADER, import_file, ledger_calls, real_data_dir
 
 pytestmark = pytest.mark.django_db
-
-SD_HEADER = (
-    '"incident_num","date_time","day_of_week","address_number_primary","address_dir_primary",'
-    '"address_road_primary","address_sfx_primary","address_dir_intersecting",'
-    '"address_road_intersecting","address_sfx_intersecting","call_type","disposition","beat",'
-    '"priority"'
-)
 
 
 def sd_row(

@@ -24,17 +24,11 @@ from django.db import connection
 from wellcheck.accounts.models import Agency
 from wellcheck.intake.ledger import add_counts, count_text
 from wellcheck.intake.models import CallCount
-from wellcheck.intake.testing import import_file
+from wellcheck.intake.testing import SD_HEADER, import_file
 
 Totals = dict[tuple[str, str, str, str], int]  # (category, call type, beat, day) -> calls
 AgencyTotals = dict[tuple[str, str, str, str, str], int]  # the same with the agency's slug first
 
-SD_HEADER = (
-    '"incident_num","date_time","day_of_week","address_number_primary","address_dir_primary",'
-    '"address_road_primary","address_sfx_primary","address_dir_intersecting",'
-    '"address_road_intersecting","address_sfx_intersecting","call_type","disposition","beat",'
-    '"priority"'
-)
 CATEGORY = {"CW": "welfare_check", "5150": "mental_health", "5150V": "mental_health"}
 TYPES = ["415", "459", "1186", "T", "FD", "ALARM", "911", "MISC", "CW", "5150", "5150V"]
 BEATS = ["111", "112", "523", "614", "-1"]

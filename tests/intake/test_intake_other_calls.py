@@ -17,16 +17,9 @@ from wellcheck.accounts.models import Agency
 from wellcheck.checks.models import WellnessCheck
 from wellcheck.insights.models import DirtyDay
 from wellcheck.intake.models import CallCount
-from wellcheck.intake.testing import import_file, ledger_calls
+from wellcheck.intake.testing import SD_HEADER, import_file, ledger_calls
 
 pytestmark = pytest.mark.django_db
-
-SD_HEADER = (
-    '"incident_num","date_time","day_of_week","address_number_primary","address_dir_primary",'
-    '"address_road_primary","address_sfx_primary","address_dir_intersecting",'
-    '"address_road_intersecting","address_sfx_intersecting","call_type","disposition","beat",'
-    '"priority"'
-)
 
 
 def sd_row(

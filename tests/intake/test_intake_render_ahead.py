@@ -17,16 +17,9 @@ from wellcheck.accounts.models import Agency
 from wellcheck.checks.models import CheckDetail, WellnessCheck
 from wellcheck.intake import engine, services
 from wellcheck.intake.models import ImportRun, LedgerPage, RunStatus
-from wellcheck.intake.testing import import_file
+from wellcheck.intake.testing import SD_HEADER, import_file
 
 pytestmark = pytest.mark.django_db
-
-SD_HEADER = (
-    '"incident_num","date_time","day_of_week","address_number_primary","address_dir_primary",'
-    '"address_road_primary","address_sfx_primary","address_dir_intersecting",'
-    '"address_road_intersecting","address_sfx_intersecting","call_type","disposition","beat",'
-    '"priority"'
-)
 
 
 def sd_row(num: str, road: str = "05TH", call_type: str = "CW", beat: str = "523") -> str:

@@ -386,13 +386,7 @@ class Producer:
                 return
 
     def _put(self, message: Message) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._received.put(message, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return _put_until(self._received, message, self._stop)
 
     def close(self) -> None:
         self._stop.set()
@@ -407,18 +401,23 @@ class Producer:
 
     def _thread_main(self) -> None:  # pragma: no cover (Linux has fork)
         def send(message: Message) -> bool:
-            while not self._stop.is_set():
-                try:
-                    self._queue.put(message, timeout=0.2)
-                    return True
-                except queue.Full:
-                    continue
-            return False
+            return _put_until(self._queue, message, self._stop)
 
         try:
             produce(self.job, send)
         except BaseException as exc:  # handed to the writer, which raises it
             send(Failed(str(exc), exc))
+
+
+def _put_until(to: queue.Queue[Message], message: Message, stop: threading.Event) -> bool:
+    """Put ``message`` on a bounded queue, waiting for room until ``stop`` is set (then False)."""
+    while not stop.is_set():
+        try:
+            to.put(message, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _refuse_database(*args: Any) -> Any:

@@ -15,6 +15,14 @@ from wellcheck.accounts.models import Agency, User
 from wellcheck.intake.engine import ImportResult, run_import
 from wellcheck.intake.profiles import load_profile
 
+# The header of the San Diego extract (and of bench/gen_sandiego.py), for tests that write files.
+SD_HEADER = (
+    '"incident_num","date_time","day_of_week","address_number_primary","address_dir_primary",'
+    '"address_road_primary","address_sfx_primary","address_dir_intersecting",'
+    '"address_road_intersecting","address_sfx_intersecting","call_type","disposition","beat",'
+    '"priority"'
+)
+
 
 def real_data_dir() -> Path:
     """``../shared/data/cfs`` beside the repository (tests only; the app never reads it)."""
