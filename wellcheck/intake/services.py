@@ -248,8 +248,10 @@ def render_checks(
 ) -> None:
     """Make the rows of the checks among ``calls`` ahead, in the parsing process (no database
     access): each check call gets its id, its COPY line without the unit column (the unit of a
-    beat first seen in this run exists only once the writer has made it) and its detail's COPY
-    line, exactly the text :func:`import_batch_prepare` would make of the same rows. The writer
+    beat first seen in this run exists only once the writer has made it) and, with ``details``,
+    its detail's COPY line (else the writer's preparing thread makes the detail: engine's
+    ``RENDER_DETAILS_AHEAD``), exactly the text :func:`import_batch_prepare` would make of the
+    same rows. The writer
     uses them for the calls its ledger finds new and ignores them otherwise. Left empty when a
     value is not of a kind ``bulk.copy_text`` formats (the writer then builds the rows itself).
 
