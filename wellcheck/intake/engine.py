@@ -366,6 +366,9 @@ def _pipelined(
                     return item.notes
                 assert isinstance(item, producer.Batch)
                 pending = (future.result(), item)
+                # Worked out: the batch's calls and entries are no longer needed (the prepared
+                # batch keeps what it writes), so they are freed before the next one arrives.
+                item.calls, item.others = [], producer.Others()
                 book.keep(buckets)
     finally:
         sys.setswitchinterval(switch)

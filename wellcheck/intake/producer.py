@@ -126,11 +126,16 @@ class _Batches:
     def flush(self, bytes_done: int, *, tail: bool = False) -> bool:
         if self.job.render is not None:
             self.job.render(self.calls)
-        batch = Batch(self.others, self.calls, self.rejects, self.consumed, bytes_done, tail)
-        self._new()
-        sent = self.send(batch)
+        # No name holds the batch here: the parsing process's ``send`` frees its objects once
+        # they are pickled, before it waits for room in the pipe.
+        sent = self.send(self._take(bytes_done, tail))
         fastcsv.release_memory()
         return sent
+
+    def _take(self, bytes_done: int, tail: bool) -> Batch:
+        batch = Batch(self.others, self.calls, self.rejects, self.consumed, bytes_done, tail)
+        self._new()
+        return batch
 
     def add_fast(self, key: bytes, bucket: int, group: Group, mark: str) -> None:
         others = self.others
@@ -334,8 +339,10 @@ def _widen(end: Any) -> None:
 class Producer:
     """``produce`` on a forked child process (a thread where ``fork`` is unavailable); the
     writer calls :meth:`get` for each message. A receiving thread takes each batch off the pipe
-    as soon as it is sent, so the child never waits on a writer busy with the previous batch;
-    at most ``AHEAD`` batches wait (memory stays flat)."""
+    as soon as there is room for it, so the child does not wait on a writer busy with the
+    previous batch; at most ``AHEAD`` batches wait, unpickled (memory stays flat). The thread
+    waits for that room *before* it reads the next batch off the pipe: a batch not yet taken
+    stays in its compact, pickled form (in the pipe and the child), not as objects here."""
 
     def __init__(self, job: Job) -> None:
         self.job = job
@@ -350,7 +357,8 @@ class Producer:
                 target=_child, args=(job, send_end, self._recv), name="intake-parse", daemon=True
             )
             self._send_end = send_end
-            self._received: queue.Queue[Message] = queue.Queue(maxsize=AHEAD)
+            self._received: queue.Queue[Message] = queue.Queue()
+            self._room = threading.Semaphore(AHEAD)  # released by get(): a batch was taken
             self._pump = threading.Thread(target=self._receive, name="intake-receive", daemon=True)
         else:  # pragma: no cover (Linux has fork)
             self._queue: queue.Queue[Message] = queue.Queue(maxsize=1)
@@ -368,11 +376,15 @@ class Producer:
     def get(self) -> Message:
         if self._proc is None:  # pragma: no cover
             return self._queue.get()
-        return self._received.get()
+        message = self._received.get()
+        self._room.release()
+        return message
 
     def _receive(self) -> None:
         """The receiving thread: each message off the pipe, until the last or the child's end."""
         while not self._stop.is_set():
+            if not self._room.acquire(timeout=0.2):
+                continue
             try:
                 message = pickle.loads(self._recv.recv_bytes())  # noqa: S301 (our own child)
             except (EOFError, OSError):
@@ -382,11 +394,9 @@ class Producer:
                 message = Failed(
                     f"the parsing process ended unexpectedly (exit code {self._proc.exitcode})"
                 )
-            if not self._put(message) or not isinstance(message, Batch):
+            self._received.put(message)
+            if not isinstance(message, Batch):
                 return
-
-    def _put(self, message: Message) -> bool:
-        return _put_until(self._received, message, self._stop)
 
     def close(self) -> None:
         self._stop.set()
@@ -430,8 +440,10 @@ def _child(job: Job, conn: Any, parent_end: Any) -> None:
     parent_end.close()
 
     def send(message: Message) -> bool:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        del message  # the last reference to a batch (see _Batches.flush): freed before the wait
         try:
-            conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+            conn.send_bytes(data)
         except (BrokenPipeError, OSError):
             return False
         return True

@@ -1,0 +1,81 @@
+"""How the parsing process hands batches to the writer (``intake.producer.Producer``): at most
+``AHEAD`` batches wait as objects in the writer's process; the next one is read off the pipe
+(unpickled) only once the writer has taken one. Every batch still arrives, in order."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import time
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+from wellcheck.intake import producer
+from wellcheck.intake.profiles import load_profile
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from gen_sandiego import generate  # noqa: E402
+
+
+class _CountingPickle:
+    """``pickle`` as the producer module uses it, counting the batches unpickled (the writer's
+    receiving thread) in this process."""
+
+    HIGHEST_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+    def __init__(self) -> None:
+        self.loads_count = 0
+
+    def dumps(self, obj: Any, protocol: int | None = None) -> bytes:
+        return pickle.dumps(obj, protocol=protocol)
+
+    def loads(self, data: bytes) -> Any:
+        self.loads_count += 1
+        return pickle.loads(data)  # noqa: S301 (our own child)
+
+
+def _settled(counter: _CountingPickle, seconds: float = 1.5) -> int:
+    """The count once it has stopped moving (the child is ahead, the writer idle)."""
+    deadline = time.monotonic() + seconds
+    seen = counter.loads_count
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        seen = counter.loads_count
+    return seen
+
+
+def test_a_batch_not_taken_stays_pickled(tmp_path: Path, monkeypatch: Any) -> None:
+    path = generate(3000, tmp_path / "gen.csv")
+    profile = load_profile("san_diego")
+    counter = _CountingPickle()
+    monkeypatch.setattr(producer, "pickle", counter)
+    job = producer.Job(
+        path=path,
+        profile=profile,
+        tally=False,
+        mark_zone=zoneinfo.ZoneInfo(profile.time_zone),
+        batch_size=100,
+        skip=0,
+        fast=True,
+    )
+    source = producer.Producer(job)
+    source.start()
+    try:
+        # 30 batches are ready in the child, and the writer takes none: only AHEAD of them
+        # are unpickled here (the rest wait, pickled, in the pipe and the child).
+        assert _settled(counter) == producer.AHEAD
+        first = source.get()
+        assert isinstance(first, producer.Batch)
+        assert _settled(counter) == producer.AHEAD + 1  # one taken, one more read
+        rows, batches = first.consumed, 1
+        while True:
+            item = source.get()
+            if isinstance(item, producer.End):
+                break
+            assert isinstance(item, producer.Batch)
+            batches += 1
+            rows = item.consumed
+        assert (batches, rows, item.consumed) == (30, 3000, 3000)
+    finally:
+        source.close()
