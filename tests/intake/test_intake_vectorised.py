@@ -160,3 +160,23 @@ def test_invalid_utf8_and_bom_read_the_same(tmp_path: Path) -> None:
     )
     path.write_bytes(b"\xef\xbb\xbf" + HEAD.encode() + b"\n" + body + bad + body)
     _same(path, "san_diego")
+
+
+def test_keys_repeated_across_blocks_of_a_batch_read_the_same(tmp_path: Path) -> None:
+    """An incident number seen again in a later block of the same batch is not a first
+    occurrence (the batch's keys so far, kept sorted and searched per block), and one seen
+    again in the next batch is."""
+    rows = _rows(4000)
+    for i in range(300, 4000, 97):  # each repeats a row some 150-300 rows (blocks) earlier
+        rows[i] = rows[i - 150 - i % 151].replace("2023-03-", "2023-04-")
+    path = tmp_path / "r.csv"
+    path.write_text(HEAD + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    old = fastcsv.BLOCK
+    fastcsv.BLOCK = 8 << 10  # about 80 rows a block: a batch spans many blocks
+    try:
+        view = _same(path, "san_diego", batch_size=1000)
+        _same(path, "san_diego", batch_size=1000, skip=1500)
+    finally:
+        fastcsv.BLOCK = old
+    repeated = sum(len(b[5]) for b in view if b[0] == "batch")
+    assert repeated > 30  # the repeats took the full parse, as in the Python reader

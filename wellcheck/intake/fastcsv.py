@@ -64,6 +64,11 @@ class Block:
     first_line: int  # physical line number of the block's first row
     start: int  # byte offset of the block in the file
     data: bytes
+    newlines: int = -1  # line feeds in ``data`` (counted once: ``blocks`` needs them too)
+
+    def __post_init__(self) -> None:
+        if self.newlines < 0:
+            self.newlines = self.data.count(b"\n")
 
 
 def blocks(source: CsvSource) -> Iterator[Block]:
@@ -96,8 +101,9 @@ def blocks(source: CsvSource) -> Iterator[Block]:
                 data, rest = data[:cut], data[cut:]
             else:
                 rest = b""
-            yield Block(line, offset, data)
-            line += data.count(b"\n")
+            newlines = data.count(b"\n")
+            yield Block(line, offset, data, newlines)
+            line += newlines
             offset += len(data)
             if not chunk:
                 return
@@ -107,8 +113,9 @@ def _regular_bytes(data: bytes) -> bool:
     """No lone carriage return (Python's reader ends a line there, pyarrow does not). Quotes
     need no check: pyarrow and the csv module read a quote inside a field, after a closing
     quote, or doubled, the same way (tested), and a quoted line break breaks the row count."""
-    cr = data.count(b"\r")
-    return not cr or cr == data.count(b"\r\n")
+    if b"\r" not in data:  # the usual case, found without counting
+        return True
+    return data.count(b"\r") == data.count(b"\r\n")
 
 
 def read_block(block: Block, width: int, delimiter: str) -> Any:
@@ -141,7 +148,7 @@ def read_block(block: Block, width: int, delimiter: str) -> Any:
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # invalid UTF-8 and the like
         return None
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    lines = block.newlines + (0 if data.endswith(b"\n") else 1)
     if invalid or table.num_rows != lines:
         return None
     return table

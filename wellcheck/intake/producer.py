@@ -116,7 +116,8 @@ class _Batches:
     def _new(self) -> None:
         self.others, self.calls, self.rejects = Others(), [], []
         self.seen: set[bytes] = set()  # keys of this batch's rows (Python reader)
-        self.seen_arrays: list[Any] = []  # and of its vectorised rows (uint64 arrays)
+        # and of its vectorised rows: a sorted uint64 array of distinct keys (or None)
+        self.seen_sorted: Any = None
         self.gmap: dict[Group, int] = {}
         self.mmap: dict[str, int] = {}
 
@@ -182,12 +183,11 @@ class _Batches:
         return True
 
     def _seen_vectorised(self, key: bytes) -> bool:
-        if not self.seen_arrays:
+        if self.seen_sorted is None:
             return False
         import numpy as np
 
-        k = np.frombuffer(key, dtype=np.uint64)[0]
-        return any(bool((a == k).any()) for a in self.seen_arrays)
+        return bool(_isin_sorted(np.frombuffer(key, dtype=np.uint64), self.seen_sorted)[0])
 
     def table_rows(self, vec: fastcsv.Vectors, table: Any, block: fastcsv.Block) -> bool:
         """A regular block's rows (see intake.fastcsv); False if the writer went away."""
@@ -273,17 +273,20 @@ class _Batches:
             k64 = keys.view(np.uint64).reshape(-1)
             has = data.get("has_key")
             known = np.zeros(len(k64), dtype=bool)
-            if self.seen_arrays:
-                known = np.isin(k64, np.concatenate(self.seen_arrays))
+            if self.seen_sorted is not None:
+                known = _isin_sorted(k64, self.seen_sorted)
             if self.seen:
                 py = np.frombuffer(b"".join(self.seen), dtype=np.uint64)
                 known |= np.isin(k64, py)
             with_key = np.flatnonzero(has)
-            _, first = np.unique(k64[with_key], return_index=True)
+            distinct, first = np.unique(k64[with_key], return_index=True)
             first_in_table = np.zeros(len(k64), dtype=bool)
             first_in_table[with_key[first]] = True
             keep = fast & first_in_table & ~known
-            self.seen_arrays.append(k64[with_key])
+            # Both runs are sorted: a stable sort of the two merges them in linear time.
+            if self.seen_sorted is not None:
+                distinct = np.sort(np.concatenate([self.seen_sorted, distinct]), kind="stable")
+            self.seen_sorted = distinct
             if keep.any():
                 self._add_fast_rows(np.flatnonzero(keep), keys, data)
             fast = keep
@@ -291,6 +294,15 @@ class _Batches:
         if len(slow):
             for i, values in zip(slow.tolist(), vec.rows(table, slow), strict=True):
                 self.add_parsed(self.parser.parse(RawRow(first_line + i, values)))
+
+
+def _isin_sorted(keys: Any, sorted_keys: Any) -> Any:
+    """``np.isin(keys, sorted_keys)`` for a sorted, non-empty ``sorted_keys``: a binary search
+    per key instead of sorting both again (a batch's keys so far are searched once per block)."""
+    import numpy as np
+
+    pos = np.searchsorted(sorted_keys, keys)
+    return sorted_keys[np.minimum(pos, len(sorted_keys) - 1)] == keys
 
 
 def produce(job: Job, send: Callable[[Message], bool]) -> None:
