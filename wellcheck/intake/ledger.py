@@ -289,7 +289,29 @@ def write_pages(agency_id: uuid.UUID, pages: list[tuple[int, bytes, int]]) -> No
     if not pages:
         return
     table = connection.ops.quote_name(LedgerPage._meta.db_table)
-    agency: Any = agency_id if connection.vendor == "postgresql" else agency_id.hex
+    if connection.vendor == "postgresql":
+        # One statement for the batch's pages, their columns as arrays bound in binary (a
+        # server-side binding cursor on Django's connection, in its transaction): PostgreSQL
+        # parses one statement per batch instead of one per page, each with its page as a hex
+        # literal of some 32 KB (about 0.15 s of server time per million calls).
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cur:
+            cur.execute(
+                f"INSERT INTO {table} (agency_id, bucket, entries, calls) "  # noqa: S608
+                "SELECT %b, b, e, n FROM unnest(%b::bigint[], %b::bytea[], %b::integer[]) "
+                "AS p (b, e, n) ON CONFLICT (agency_id, bucket) "
+                "DO UPDATE SET entries = EXCLUDED.entries, calls = EXCLUDED.calls",
+                [
+                    agency_id,
+                    [b for b, _, _ in pages],
+                    [e for _, e, _ in pages],
+                    [n for _, _, n in pages],
+                ],
+            )
+        return
+    agency = agency_id.hex
     with connection.cursor() as cur:
         cur.executemany(
             f"INSERT INTO {table} (agency_id, bucket, entries, calls) "  # noqa: S608
