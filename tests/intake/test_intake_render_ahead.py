@@ -92,3 +92,65 @@ def test_the_parsing_process_may_not_use_the_database(
     # Made by the writer instead, the same file imports.
     monkeypatch.setattr(engine, "RENDER_AHEAD", False)
     assert import_file(sdpd, "san_diego", path).summary["checks_created"] == 1
+
+
+@pytest.mark.parametrize("tally", [False, True])
+def test_check_lines_are_the_general_rows(tmp_path: Path, tally: bool) -> None:
+    """``services._check_lines`` (the first line made the general way, the others by replacing
+    the fields that vary) gives exactly ``copy_text`` of every ``_check_row``: outcomes mapped
+    and unmapped, welfare and mental-health calls, keys from incident numbers and derived ones;
+    and it falls back to the general way for a value it does not replace safely."""
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from wellcheck.accounts.models import RecordPolicy
+    from wellcheck.intake import bulk, producer
+    from wellcheck.intake.profiles import load_profile
+
+    policy = RecordPolicy.CONSENT_ONLY if tally else RecordPolicy.FULL
+    agency = Agency.objects.create(
+        name="San Diego PD", slug="sdpd", time_zone="America/Los_Angeles", record_policy=policy
+    )
+    rows = [
+        sd_row("W1"),
+        sd_row("W2", call_type="5150"),
+        sd_row("W3", call_type="5150V", beat="-1"),
+        sd_row("W4").replace('"K"', '"CAN"'),  # a disposition without an outcome
+        sd_row("").replace('"05TH"', '"ELM"'),  # no incident number: a derived key
+        sd_row("O1", call_type="415"),
+    ]
+    path = write(tmp_path, [SD_HEADER, *rows])
+    profile = load_profile("san_diego")
+    out: list[Any] = []
+    job = producer.Job(
+        path=path,
+        profile=profile,
+        tally=tally,
+        mark_zone=zoneinfo.ZoneInfo(profile.time_zone),
+        batch_size=100,
+        skip=0,
+        fast=True,
+    )
+    producer.produce(job, lambda m: out.append(m) is None)
+    checks = [c for c in out[0].calls if c.is_check]
+    assert len(checks) == 5
+    ctx = services.ImportContext.build(agency=agency, profile=profile, actor=None)
+    now = timezone.now()
+    ids = [services.check_id_for(agency.pk, c.source_key) for c in checks]
+
+    def general(calls: list[Any]) -> list[str]:
+        unit = ctx.check_rows.names.index(services.CHECK_LINE_UNIT)
+        made = []
+        for call, check_id in zip(calls, ids, strict=True):
+            row = services._check_row(ctx, call, check_id, 0, now)
+            del row[unit]
+            made.append(row)
+        text = bulk.copy_text(made)
+        assert text is not None
+        return text.split("\n")[:-1]
+
+    assert services._check_lines(ctx, checks, ids, now) == general(checks)
+    assert {c.outcome is None for c in checks} == {True, False}
+    checks[1].source_key = "NOT\tHEX"  # needs escaping: the whole batch the general way
+    assert services._check_lines(ctx, checks, ids, now) == general(checks)

@@ -261,30 +261,96 @@ def render_checks(
     if not checks:
         return
     now = timezone.now()
-    unit_column = ctx.check_rows.names.index(CHECK_LINE_UNIT)
-    rows: list[list[Any]] = []
+    ids = [check_id_for(ctx.agency.pk, call.source_key) for call in checks]
     detail_rows: list[list[Any]] = []
-    with_details = details and not ctx.tally
-    ids: list[uuid.UUID] = []
-    for call in checks:
-        check_id = check_id_for(ctx.agency.pk, call.source_key)
-        row = _check_row(ctx, call, check_id, 0, now)
-        del row[unit_column]
-        rows.append(row)
-        ids.append(check_id)
-        if with_details:
-            detail_rows.append(_detail_row(ctx.detail_rows, check_id, call, seal))
-    text = bulk.copy_text(rows)
+    if details and not ctx.tally:
+        detail_rows = [
+            _detail_row(ctx.detail_rows, check_id, call, seal)
+            for check_id, call in zip(ids, checks, strict=True)
+        ]
+    lines = _check_lines(ctx, checks, ids, now)
     detail_text = bulk.copy_text(detail_rows) if detail_rows else ""
-    if text is None or detail_text is None:
+    if lines is None or detail_text is None:
         return
-    lines = text.split("\n")  # copy_text escapes every newline inside a value
     detail_lines = detail_text.split("\n") if detail_rows else None
     for i, call in enumerate(checks):
         call.check_id = str(ids[i])
         call.check_line = lines[i]
         if detail_lines is not None:
             call.detail_line = detail_lines[i] + "\n"
+
+
+_CHECK_LINE_VARIES = (
+    "id",
+    "source_key",
+    "received_at",
+    "outcome_id",
+    "mental_health_related",
+    "mental_health_marked_at",
+)
+_HEX = frozenset("0123456789abcdef")
+
+
+def _check_lines(
+    ctx: ImportContext,
+    checks: list[Call],
+    ids: list[uuid.UUID],
+    now: Any,
+    *,
+    general: bool = False,
+) -> list[str] | None:
+    """The checks' COPY lines without the unit column, exactly as ``bulk.copy_text`` makes them
+    of :func:`_check_row` (tested equal). Only the columns in ``_CHECK_LINE_VARIES`` differ from
+    one imported check to the next: the first check's line is made the general way, and each
+    line is that one with those fields replaced, none of which ever needs escaping (hex digits,
+    an aware datetime, numbers, t/f; anything else takes the general way for the whole batch).
+    A quarter of the cost of making every row the general way."""
+    unit_column = ctx.check_rows.names.index(CHECK_LINE_UNIT)
+    names = [n for n in ctx.check_rows.names if n != CHECK_LINE_UNIT]
+    general = (
+        general
+        or not all(n in names for n in _CHECK_LINE_VARIES)
+        or any(
+            not _HEX.issuperset(c.source_key) or type(c.received_at.tzinfo) is not dt.timezone
+            for c in checks
+        )
+    )
+    rows: list[list[Any]] = []
+    for call, check_id in zip(checks[:1] if not general else checks, ids, strict=False):
+        row = _check_row(ctx, call, check_id, 0, now)
+        del row[unit_column]
+        rows.append(row)
+    text = bulk.copy_text(rows)
+    if text is None:
+        return None
+    if general:
+        return text.split("\n")[: len(checks)]  # copy_text escapes every newline in a value
+    first = text[:-1].split("\t")
+    i_id, i_key, i_at, i_out, i_mh, i_marked = (names.index(n) for n in _CHECK_LINE_VARIES)
+    marked = bulk.copy_text([[now]])
+    one = checks[0]
+    if marked is None or (first[i_id], first[i_key], first[i_at]) != (
+        ids[0].hex,
+        one.source_key,
+        one.received_at.isoformat(),
+    ):  # values the row builder converts (SQLite's): the general way
+        return _check_lines(ctx, checks, ids, now, general=True)
+    now_text = marked[:-1]
+    outcome_ids = ctx.outcome_ids
+    mental = CallCategory.MENTAL_HEALTH.value
+    lines: list[str] = []
+    fields = first.copy()
+    for call, check_id in zip(checks, ids, strict=True):
+        outcome = outcome_ids.get(call.outcome) if call.outcome else None
+        mh = call.category == mental
+        fields[i_id] = check_id.hex
+        fields[i_key] = call.source_key
+        fields[i_at] = call.received_at.isoformat()
+        fields[i_out] = bulk.COPY_NULL if outcome is None else str(outcome)
+        fields[i_mh] = "t" if mh else "f"
+        fields[i_marked] = now_text if mh else bulk.COPY_NULL
+        lines.append("\t".join(fields))
+    return lines
 
 
 def _apply_update(
