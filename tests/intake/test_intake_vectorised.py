@@ -180,3 +180,19 @@ def test_keys_repeated_across_blocks_of_a_batch_read_the_same(tmp_path: Path) ->
         fastcsv.BLOCK = old
     repeated = sum(len(b[5]) for b in view if b[0] == "batch")
     assert repeated > 30  # the repeats took the full parse, as in the Python reader
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"a,b\nc,d\n", (2, False)),
+        (b"a,b\r\nc,d\r\n", (2, False)),
+        (b"a,b\rc,d\n", (1, True)),  # a lone carriage return
+        (b"a,b\r\nc,d\r", (1, True)),  # one at the very end
+        (b"", (0, False)),
+    ],
+)
+def test_line_ends_of_a_block(data: bytes, expected: tuple[int, bool]) -> None:
+    assert fastcsv._line_ends(data) == expected
+    block = fastcsv.Block(first_line=2, start=0, data=data)  # counted when not given
+    assert (block.newlines, block.lone_cr) == expected
