@@ -184,3 +184,15 @@ def test_a_run_holds_the_agencys_import_lock_until_it_ends() -> None:
         with agency_session_lock(agency_id):
             assert not other_can_lock()
         assert other_can_lock()
+
+
+def test_dense_unique_is_numpys_unique() -> None:
+    from wellcheck.intake.ledger import _dense_unique
+
+    rng = np.random.default_rng(5)
+    for bound, shape in ((1, (0,)), (7, (40,)), (3000, (900,)), (500, (120, 4))):
+        values = rng.integers(0, bound, size=shape) if shape != (0,) else np.zeros(0, int)
+        uniq, inverse = _dense_unique(values, bound)
+        want_uniq, want_inverse = np.unique(values, return_inverse=True)
+        assert uniq.tolist() == want_uniq.tolist()
+        assert inverse.tolist() == want_inverse.reshape(-1).tolist()

@@ -112,12 +112,24 @@ class TableStrings:
         self.strings = list(ids)
 
 
+def _dense_unique(values: Any, bound: int) -> tuple[Any, Any]:
+    """``np.unique(values, return_inverse=True)`` (inverse flattened) for integers in
+    ``range(bound)``: a table of ``bound`` flags instead of a sort (a page's group and string ids
+    index its batch's tables, a few thousand entries)."""
+    flat = np.asarray(values, dtype=np.int64).reshape(-1)
+    present = np.zeros(bound, dtype=bool)
+    present[flat] = True
+    uniq = np.flatnonzero(present)
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    return uniq, rank[flat]
+
+
 def _encode_new(page: NewPage) -> tuple[int, bytes, bytes, Any, bytes, Any, list[str]]:
     """A new page's columns: (entries, keys, flags, group index per entry, vals, four string ids
     per group, strings). Its table's groups and strings are mapped with numpy; the entries added
     to it (``extra``, a few per page) through dicts, their groups listed after the table's."""
-    uniq, inverse = np.unique(page.gids, return_inverse=True)
-    sids, local = np.unique(page.strings.parts[uniq], return_inverse=True)
+    uniq, inverse = _dense_unique(page.gids, len(page.table))
+    sids, local = _dense_unique(page.strings.parts[uniq], len(page.strings.strings))
     strings = [page.strings.strings[i] for i in sids.tolist()]
     parts = local.reshape(-1, 4)
     values = list(page.extra.values())
