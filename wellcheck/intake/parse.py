@@ -255,17 +255,15 @@ class RowParser:
         return None
 
     def address(self, values: list[str]) -> str:
-        street = " ".join(
-            x for x in (values[i].strip() for i in self._street if i < len(values)) if x
-        )
+        # Lists and filter(None, ...), not generator expressions: half the time per check row.
+        n = len(values)
+        street = " ".join(filter(None, [values[i].strip() for i in self._street if i < n]))
         for suffix in self._strip_suffixes:
             if street.upper().endswith(suffix):
                 street = street[: -len(suffix)].rstrip()
-        cross = " ".join(
-            x for x in (values[i].strip() for i in self._cross if i < len(values)) if x
-        )
+        cross = " ".join(filter(None, [values[i].strip() for i in self._cross if i < n]))
         i = self._number
-        number = values[i].strip() if i < len(values) else ""
+        number = values[i].strip() if i < n else ""
         if cross:
             return f"{street} / {cross}" if street else cross
         if number and number != "0":
