@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from wellcheck.intake import fastcsv, producer
-from wellcheck.intake.parse import Call
+from wellcheck.intake.parse import Call, _call_fields
 from wellcheck.intake.profiles import load_profile
 from wellcheck.intake.testing import real_file
 
@@ -57,8 +57,10 @@ def _view(messages: list[Any]) -> list[Any]:
                 )
                 for i in range(len(o))
             }
+            # Every field of every call, its time as text too (an equal instant in another
+            # zone would compare equal).
             calls = [
-                (c.line, c.source_key, c.page_key, c.bucket, c.val, c.category, c.digest)
+                (*_call_fields(c), c.received_at.isoformat())
                 for c in m.calls
                 if isinstance(c, Call)
             ]
