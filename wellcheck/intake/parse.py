@@ -255,7 +255,7 @@ class RowParser:
         return None
 
     def address(self, values: list[str]) -> str:
-        # Lists and filter(None, ...), not generator expressions: half the time per check row.
+        # Lists and filter(None, ...), not generator expressions: a fifth less time per row.
         n = len(values)
         street = " ".join(filter(None, [values[i].strip() for i in self._street if i < n]))
         for suffix in self._strip_suffixes:
