@@ -7,12 +7,11 @@ from __future__ import annotations
 import pickle
 import sys
 import time
-import zoneinfo
 from pathlib import Path
 from typing import Any
 
 from wellcheck.intake import producer
-from wellcheck.intake.profiles import load_profile
+from wellcheck.intake.testing import parse_job
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from gen_sandiego import generate  # noqa: E402
@@ -47,19 +46,9 @@ def _settled(counter: _CountingPickle, at_least: int) -> int:
 
 def test_a_batch_not_taken_stays_pickled(tmp_path: Path, monkeypatch: Any) -> None:
     path = generate(3000, tmp_path / "gen.csv")
-    profile = load_profile("san_diego")
     counter = _CountingPickle()
     monkeypatch.setattr(producer, "pickle", counter)
-    job = producer.Job(
-        path=path,
-        profile=profile,
-        tally=False,
-        mark_zone=zoneinfo.ZoneInfo(profile.time_zone),
-        batch_size=100,
-        skip=0,
-        fast=True,
-    )
-    source = producer.Producer(job)
+    source = producer.Producer(parse_job(path))
     source.start()
     try:
         # 30 batches are ready in the child, and the writer takes none: only AHEAD of them

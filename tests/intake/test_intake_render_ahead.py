@@ -17,7 +17,7 @@ from wellcheck.accounts.models import Agency
 from wellcheck.checks.models import CheckDetail, WellnessCheck
 from wellcheck.intake import engine, services
 from wellcheck.intake.models import ImportRun, LedgerPage, RunStatus
-from wellcheck.intake.testing import SD_HEADER, import_file
+from wellcheck.intake.testing import SD_HEADER, import_file, parse_job
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +100,6 @@ def test_check_lines_are_the_general_rows(tmp_path: Path, tally: bool) -> None:
     the fields that vary) gives exactly ``copy_text`` of every ``_check_row``: outcomes mapped
     and unmapped, welfare and mental-health calls, keys from incident numbers and derived ones;
     and it falls back to the general way for a value it does not replace safely."""
-    import zoneinfo
-
     from django.utils import timezone
 
     from wellcheck.accounts.models import RecordPolicy
@@ -123,16 +121,7 @@ def test_check_lines_are_the_general_rows(tmp_path: Path, tally: bool) -> None:
     path = write(tmp_path, [SD_HEADER, *rows])
     profile = load_profile("san_diego")
     out: list[Any] = []
-    job = producer.Job(
-        path=path,
-        profile=profile,
-        tally=tally,
-        mark_zone=zoneinfo.ZoneInfo(profile.time_zone),
-        batch_size=100,
-        skip=0,
-        fast=True,
-    )
-    producer.produce(job, lambda m: out.append(m) is None)
+    producer.produce(parse_job(path, tally=tally), lambda m: out.append(m) is None)
     checks = [c for c in out[0].calls if c.is_check]
     assert len(checks) == 5
     ctx = services.ImportContext.build(agency=agency, profile=profile, actor=None)

@@ -157,3 +157,24 @@ def ledger_entries(agency: Any = None) -> list[tuple[str, str, str, str, int]]:
 
 def ledger_calls(agency: Any = None) -> int:
     return len(ledger_entries(agency))
+
+
+def parse_job(path: Path, profile_name: str = "san_diego", **kw: Any) -> Any:
+    """A ``producer.Job`` for reading ``path`` in tests: the profile's own zone for the days
+    analytics marks, fast entries on; ``kw`` overrides (``tally``, ``batch_size``, ``skip``...)."""
+    import zoneinfo
+
+    from wellcheck.intake import producer
+
+    profile = load_profile(profile_name)
+    fields: dict[str, Any] = {
+        "path": path,
+        "profile": profile,
+        "tally": False,
+        "mark_zone": zoneinfo.ZoneInfo(profile.time_zone),
+        "batch_size": 100,
+        "skip": 0,
+        "fast": True,
+    }
+    fields.update(kw)
+    return producer.Job(**fields)
