@@ -26,6 +26,8 @@ from wellcheck.intake.parse import SUFFIX_MAX, RowParser, entry_block
 from wellcheck.intake.reader import CsvSource
 
 BLOCK = 2 << 20
+SUFFIX_CACHE_LIMIT = 100_000
+_NO_FIT = bytes(8)  # in place of a suffix too long for a block (its row has no key here)
 _TIME = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:[0-5]\d:[0-5]\d$"
 
 try:  # optional: without them every row takes the Python reader
@@ -179,6 +181,18 @@ class Vectors:
         self.header = source.header
         self.ncols = source.raw_width
         self.first = source.header.names[0].strip().casefold() if source.header.names else ""
+        self._suffix_half: dict[str, bytes | None] = {}
+
+    def _suffix_block(self, text: str) -> bytes | None:
+        """The second half of :func:`parse.entry_block` for an incident number's suffix (padded
+        suffix and its length), or None when the suffix does not fit a block."""
+        cache = self._suffix_half
+        if len(cache) >= SUFFIX_CACHE_LIMIT:
+            cache.clear()
+        raw = text.encode()
+        half = entry_block(0, raw)[8:] if len(raw) <= SUFFIX_MAX else None
+        cache[text] = half
+        return half
 
     def irregular_rows(self, table: Any) -> bool:
         """Blank rows and repeated headers (the Python reader skips them): not handled here."""
@@ -287,13 +301,13 @@ class Vectors:
             suffix_idx = suffixes.indices.to_numpy(zero_copy_only=False)
         else:
             suffix_texts, suffix_idx = [""], np.zeros(len(incident), dtype=np.int32)
-        parts = np.zeros((len(suffix_texts), 8), dtype=np.uint8)
-        fits = np.zeros(len(suffix_texts), dtype=bool)
-        for i, text in enumerate(suffix_texts):
-            raw = text.encode()
-            if len(raw) <= SUFFIX_MAX:
-                parts[i] = np.frombuffer(entry_block(0, raw)[8:], dtype=np.uint8)
-                fits[i] = True
+        # A suffix's half of the block, cached: a file has few distinct suffixes (``drop``
+        # characters: about a thousand), each met in almost every block.
+        cache, half = self._suffix_half, self._suffix_block
+        halves = [cache[t] if t in cache else half(t) for t in suffix_texts]
+        parts = np.frombuffer(b"".join([h or _NO_FIT for h in halves]), dtype=np.uint8)
+        parts = parts.reshape(-1, 8)
+        fits = np.array([h is not None for h in halves], dtype=bool)
         has_key = fits[suffix_idx] & pc.not_equal(incident, "").to_numpy(zero_copy_only=False)
         block = np.empty((len(buckets), 16), dtype=np.uint8)
         block[:, :8] = buckets.astype(">i8").view(np.uint8).reshape(-1, 8)
