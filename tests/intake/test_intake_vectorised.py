@@ -157,8 +157,7 @@ def test_invalid_utf8_and_bom_read_the_same(tmp_path: Path) -> None:
     path = tmp_path / "b.csv"
     body = ("\n".join(_rows(500)) + "\n").encode()
     bad = (
-        b'"E23990","2023-03-01 10:00:00","1","100","","M\xe9IN","ST","","","","415","K","501",'
-        b'"2"\n'
+        b'"E23990","2023-03-01 10:00:00","1","100","","M\xe9IN","ST","","","","415","K","501","2"\n'
     )
     path.write_bytes(b"\xef\xbb\xbf" + HEAD.encode() + b"\n" + body + bad + body)
     _same(path, "san_diego")
@@ -182,6 +181,34 @@ def test_keys_repeated_across_blocks_of_a_batch_read_the_same(tmp_path: Path) ->
         fastcsv.BLOCK = old
     repeated = sum(len(b[5]) for b in view if b[0] == "batch")
     assert repeated > 30  # the repeats took the full parse, as in the Python reader
+
+
+@pytest.mark.parametrize("cache_limit", [fastcsv.SUFFIX_CACHE_LIMIT, 2])
+def test_incident_suffixes_of_any_width_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_limit: int
+) -> None:
+    """The entry key's block holds an incident number's last characters when they fit in 7
+    bytes (``SUFFIX_MAX``); wider ones (multi-byte characters) take a keyed hash. The vectorised
+    reader caches each suffix's half of the block per file, also when the cache is emptied
+    (a limit of 2 empties it again and again): the keys are still the Python reader's."""
+    monkeypatch.setattr(fastcsv, "SUFFIX_CACHE_LIMIT", cache_limit)
+    monkeypatch.setattr(fastcsv, "BLOCK", 16 << 10)  # several blocks: the cache is reused
+    suffixes = [
+        "123",
+        "\u00e9\u00e8\u00ea",
+        "\u20ac\u20ac\u20ac",
+        "\U0001f600" * 3,
+        "4\u20ac5",
+        "77",
+    ]
+    rows = [
+        row.replace(f'"E2300{i:07d}"', f'"E23{i:05d}{suffixes[i % len(suffixes)]}"', 1)
+        for i, row in enumerate(_rows(2400))
+    ]
+    path = tmp_path / "s.csv"
+    path.write_text(HEAD + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    view = _same(path, "san_diego")
+    assert sum(b[3] for b in view if b[0] == "batch") > 1500  # most rows took the fast path
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from wellcheck.intake.parse import SUFFIX_MAX, RowParser, entry_block
+from wellcheck.intake.parse import SUFFIX_MAX, RowParser, entry_block, page_hash
 from wellcheck.intake.reader import CsvSource
 
 BLOCK = 2 << 20
@@ -280,8 +280,8 @@ class Vectors:
         return fast, keys, data
 
     def _keys(self, incident: Any) -> tuple[Any, Any, Any]:
-        """Entry keys (n, 8) uint8, whether each row has one here (an incident number whose
-        suffix fits a block), and buckets (int64), as ``parse.entry_key`` computes them."""
+        """Entry keys (n, 8) uint8, whether each row has one (an incident number), and buckets
+        (int64), as ``parse.entry_key`` computes them."""
         p = self.p
         drop = p._drop
         stems = (
@@ -308,12 +308,23 @@ class Vectors:
         parts = np.frombuffer(b"".join([h or _NO_FIT for h in halves]), dtype=np.uint8)
         parts = parts.reshape(-1, 8)
         fits = np.array([h is not None for h in halves], dtype=bool)
-        has_key = fits[suffix_idx] & pc.not_equal(incident, "").to_numpy(zero_copy_only=False)
+        has_key = pc.not_equal(incident, "").to_numpy(zero_copy_only=False)
         block = np.empty((len(buckets), 16), dtype=np.uint8)
         block[:, :8] = buckets.astype(">i8").view(np.uint8).reshape(-1, 8)
         block[:, 8:] = parts[suffix_idx]
         sealed = np.frombuffer(p._cipher.update(block.tobytes()), dtype=np.uint8)
-        return sealed.reshape(-1, 16)[:, :8], has_key, buckets
+        keys = sealed.reshape(-1, 16)[:, :8]
+        wide = np.flatnonzero(has_key & ~fits[suffix_idx])
+        if len(wide):
+            # A suffix wider than a block (multi-byte characters): the key is a keyed hash of
+            # the whole number, as parse.entry_key makes it; rare, so one row at a time.
+            prefix = p._key_prefix
+            texts = incident.take(pa.array(wide, type=pa.int64())).to_pylist()
+            keys = keys.copy()
+            keys[wide] = np.frombuffer(
+                b"".join([page_hash(0, prefix + t) for t in texts]), dtype=np.uint8
+            ).reshape(-1, 8)
+        return keys, has_key, buckets
 
     def _coords_ok(self, table: Any, fast: Any) -> Any:
         p = self.p
