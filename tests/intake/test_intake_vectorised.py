@@ -211,6 +211,20 @@ def test_incident_suffixes_of_any_width_read_the_same(
     assert sum(b[3] for b in view if b[0] == "batch") > 1500  # most rows took the fast path
 
 
+def test_pyarrow_trims_whitespace_as_python_does() -> None:
+    """The vectorised reader trims the incident number and the time with pyarrow, the Python
+    reader with ``str.strip``: keys are equal only if both strip the same characters. Checked
+    for every code point, leading and trailing, in an ASCII-only array too (pyarrow may take
+    another way for it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for texts in ([f"{ch}x{ch}" for ch in points], [f"{chr(c)}x{chr(c)}" for c in range(128)]):
+        trimmed = pc.utf8_trim_whitespace(pa.array(texts)).to_pylist()
+        assert trimmed == [t.strip() for t in texts]
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
