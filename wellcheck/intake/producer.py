@@ -268,10 +268,18 @@ class _Batches:
         import numpy as np
 
         fast, keys, data = vec.split(table)
+        # The rows that take the full parse whatever their key are parsed first: a row the parse
+        # rejects is no call, so its key does not make a later row with the same key a repeat
+        # (the Python reader's keys so far are those of its fast entries and calls).
+        parsed = self._parse(vec, table, first_line, np.flatnonzero(~fast), {})
         if keys is not None:
             keys = np.ascontiguousarray(keys)
             k64 = keys.view(np.uint64).reshape(-1)
             has = data.get("has_key")
+            rejected = [i for i, row in parsed.items() if isinstance(row, Rejected)]
+            if rejected:
+                has = has.copy()
+                has[rejected] = False
             known = np.zeros(len(k64), dtype=bool)
             if self.seen_sorted is not None:
                 known = _isin_sorted(k64, self.seen_sorted)
@@ -289,11 +297,25 @@ class _Batches:
             self.seen_sorted = distinct
             if keep.any():
                 self._add_fast_rows(np.flatnonzero(keep), keys, data)
-            fast = keep
-        slow = np.flatnonzero(~fast)
-        if len(slow):
-            for i, values in zip(slow.tolist(), vec.rows(table, slow), strict=True):
-                self.add_parsed(self.parser.parse(RawRow(first_line + i, values)))
+            repeats = np.flatnonzero(fast & ~keep)
+            if len(repeats):  # rows that could have been fast entries, but repeat a key
+                parsed = dict(sorted(self._parse(vec, table, first_line, repeats, parsed).items()))
+        for row in parsed.values():  # file order
+            self.add_parsed(row)
+
+    def _parse(
+        self,
+        vec: fastcsv.Vectors,
+        table: Any,
+        first_line: int,
+        idx: Any,
+        into: dict[int, Call | Rejected],
+    ) -> dict[int, Call | Rejected]:
+        """The full parse of a table's rows ``idx`` (in order), added to ``into`` by row."""
+        if len(idx):
+            for i, values in zip(idx.tolist(), vec.rows(table, idx), strict=True):
+                into[i] = self.parser.parse(RawRow(first_line + i, values))
+        return into
 
 
 def _isin_sorted(keys: Any, sorted_keys: Any) -> Any:
