@@ -274,9 +274,7 @@ def test_unknown_profile_and_bad_profile_file_are_refused(sdpd: Agency, tmp_path
         _refusal(["--profile-file", str(bad), str(path)], "`key.bucket_drop`")
 
 
-def test_bucket_drop_0_pages_every_call_alone_and_stays_exact(
-    sdpd: Agency, tmp_path: Path
-) -> None:
+def test_bucket_drop_0_pages_every_call_alone_and_stays_exact(sdpd: Agency, tmp_path: Path) -> None:
     """A profile whose incident numbers are not given out in sequence sets `bucket_drop = 0`: a
     ledger page per call. Same counts, and a second import adds nothing."""
     from wellcheck.intake.models import LedgerPage
@@ -312,6 +310,24 @@ def test_changed_row_updates_its_check_and_is_audited(sdpd: Agency, tmp_path: Pa
     assert event.details["updated"] == [{"id": str(check.pk), "fields": ["outcome"]}]
     assert event.details["created"] == []
     assert "E1" not in json.dumps(event.details)  # no incident number in the audit trail
+
+
+def test_a_call_changed_later_in_the_same_batch_updates_the_check_it_created(
+    sdpd: Agency, tmp_path: Path
+) -> None:
+    """The same incident number twice in one file, changed the second time: the check its first
+    row creates in the batch is updated by the second, as when the rows come in two exports.
+    (The update ran before the batch's new checks were written, found no check, and counted the
+    row as unchanged: the check kept the first row's values. Found by random exports.)"""
+    rows = [sd_row("E1", dispo="K"), sd_row("E2"), sd_row("E1", dispo="A")]
+    summary = import_file(sdpd, "san_diego", write(tmp_path, "a.csv", [SD_HEADER, *rows])).summary
+    assert summary["checks_created"] == 2
+    assert summary["checks_updated"] == 1 and summary["checks_unchanged"] == 0
+    check = next(c for c in WellnessCheck.objects.all() if c.detail.incident_number == "E1")
+    assert check.outcome.code == "arrest"
+    event = AuditEvent.objects.filter(event_type="import.batch").last()
+    assert event.details["updated"] == [{"id": str(check.pk), "fields": ["outcome"]}]
+    assert str(check.pk) in event.details["created"]
 
 
 def test_consent_only_agency_imports_tallies(db: None, tmp_path: Path) -> None:

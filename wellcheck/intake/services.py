@@ -579,15 +579,6 @@ def import_batch_write(
         unit_id = _unit_id(ctx, code, new_units)
         for i in rows:
             prep.checks[i][unit_column] = unit_id
-    updated: list[dict[str, Any]] = []
-    for check_id, call in prep.updates:
-        unit_id = _unit_id(ctx, call.unit_code, new_units)
-        changed = _apply_update(ctx, check_id, call, unit_id, now)
-        if changed:
-            part["checks_updated"] += 1
-            updated.append({"id": str(check_id), "fields": sorted(set(changed))})
-        else:
-            part["checks_unchanged"] += 1
     texts = prep.texts
     if prep.check_lines:
         text = texts.get("check_lines") or check_line_text(ctx, prep.check_lines, new_units)
@@ -610,6 +601,17 @@ def import_batch_write(
             prepared=True,
             text=texts.get("details"),
         )
+    # Changed rows after the new checks: a call seen twice in one batch, changed the second
+    # time, updates the check its first row created in this same batch.
+    updated: list[dict[str, Any]] = []
+    for check_id, call in prep.updates:
+        unit_id = _unit_id(ctx, call.unit_code, new_units)
+        changed = _apply_update(ctx, check_id, call, unit_id, now)
+        if changed:
+            part["checks_updated"] += 1
+            updated.append({"id": str(check_id), "fields": sorted(set(changed))})
+        else:
+            part["checks_unchanged"] += 1
     ledger.write_pages(agency.pk, prep.pages)
     if prep.moved:
         ImportedCall.objects.filter(pk__in=prep.moved).delete()
