@@ -295,12 +295,16 @@ _TIME = st.one_of(
 )
 _TYPE = st.one_of(st.sampled_from(["415", "CW", "cw", "5150", "5150v", "T", "", "x" * 41]), _ANY)
 _BEAT = st.one_of(st.sampled_from(["523", "-1", "", "b" * 41]), _ANY)
+# A San Diego row of random values: incident number, time, call type, beat, road, disposition.
+_RANDOM_ROW = st.tuples(
+    _padded(_INCIDENT), _padded(_TIME), _padded(_TYPE), _padded(_BEAT), _ANY, _ANY
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=st.lists(
-        st.tuples(_padded(_INCIDENT), _padded(_TIME), _padded(_TYPE), _padded(_BEAT), _ANY, _ANY),
+        _RANDOM_ROW,
         min_size=1,
         max_size=40,
     )
@@ -337,7 +341,7 @@ def _random_file(rows: list[tuple[str, ...]], folder: str) -> Path:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=st.lists(
-        st.tuples(_padded(_INCIDENT), _padded(_TIME), _padded(_TYPE), _padded(_BEAT), _ANY, _ANY),
+        _RANDOM_ROW,
         min_size=1,
         max_size=60,
     ),
