@@ -185,6 +185,45 @@ def test_keys_repeated_across_blocks_of_a_batch_read_the_same(tmp_path: Path) ->
     assert repeated > 30  # the repeats took the full parse, as in the Python reader
 
 
+@pytest.mark.parametrize("vectorised", [True, False])
+def test_a_batch_lists_each_count_group_once(tmp_path: Path, vectorised: bool) -> None:
+    """A batch's count groups are numbered in the order met and listed once, however many blocks
+    (each with its own tables of call types, beats and days) and Python rows meet them; each
+    group's entries point at it. The numbering is decoded in bulk per block (``_add_fast_rows``)."""
+    # Beats change every 40 rows and days every row: each block meets groups of earlier blocks
+    # and new ones.
+    rows = [
+        r.replace(f',"{500 + i % 7}",', f',"{600 + (i // 40) % 13}",')
+        for i, r in enumerate(_rows(3000))
+    ]
+    rows[1500] = rows[1500].replace('"2023-03-', '"2023-3-')  # a row for the Python reader
+    path = tmp_path / "g.csv"
+    path.write_text(HEAD + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    old = fastcsv.BLOCK
+    fastcsv.BLOCK = 8 << 10  # about 80 rows a block: a batch spans many blocks
+    try:
+        messages = _messages(path, "san_diego", vectorised=vectorised, batch_size=1000)
+    finally:
+        fastcsv.BLOCK = old
+    batches = [m for m in messages if isinstance(m, producer.Batch)]
+    assert len(batches) == 3
+    for batch in batches:
+        o = batch.others
+        table = o.group_table
+        assert len(set(table)) == len(table)  # each group once
+        expected = {
+            (producer.OTHER, "415", str(600 + (i // 40) % 13), f"2023-03-{1 + i % 28:02d}")
+            for i in range(3000)
+            if i % 9
+        }
+        assert set(table) <= expected
+        used = sorted(set(o.groups))
+        assert used == list(range(len(table)))  # every listed group is used, numbered densely
+        first_use = [o.groups.index(g) for g in used]
+        if not vectorised:
+            assert first_use == sorted(first_use)  # numbered in the order met
+
+
 @pytest.mark.parametrize("cache_limit", [fastcsv.SUFFIX_CACHE_LIMIT, 2])
 def test_incident_suffixes_of_any_width_read_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_limit: int

@@ -16,7 +16,7 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from wellcheck.core.blind import _key, normalise_address
@@ -231,6 +231,12 @@ class RowParser:
             self.pos.get(profile.address_number, absent) if profile.address_number else absent
         )
         self._strip_suffixes = tuple(x.upper() for x in profile.address_strip_suffixes)
+        # address()'s memo, keyed by the raw parts (a block address recurs: 66,835 check rows of
+        # the benchmark's file have 15,740): its parts taken at C speed, when the row has them all.
+        parts = [i for i in (*self._street, *self._cross, self._number) if i < absent]
+        self._address_parts = itemgetter(*parts) if parts else None
+        self._address_need = max(parts) + 1 if parts else 0
+        self._addresses: dict[Any, str] = {}
         self._cipher = _entry_cipher()
 
     def _get(self, values: list[str], name: str) -> str:
@@ -255,6 +261,19 @@ class RowParser:
         return None
 
     def address(self, values: list[str]) -> str:
+        """The block address of a row (its street, cross street and number columns)."""
+        get = self._address_parts
+        if get is None or len(values) < self._address_need:
+            return self._build_address(values)
+        parts = get(values)
+        address = self._addresses.get(parts)
+        if address is None:
+            if len(self._addresses) >= HOUR_CACHE_LIMIT:
+                self._addresses.clear()
+            address = self._addresses[parts] = self._build_address(values)
+        return address
+
+    def _build_address(self, values: list[str]) -> str:
         # Lists and filter(None, ...), not generator expressions: a fifth less time per row.
         n = len(values)
         street = " ".join(filter(None, [values[i].strip() for i in self._street if i < n]))

@@ -28,6 +28,7 @@ import traceback
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -226,17 +227,26 @@ class _Batches:
             data["type_idx"][rows].astype(np.int64) * n_units + data["unit_idx"][rows]
         ) * n_days + day_of_hour[hours]
         uniq, inverse = np.unique(code, return_inverse=True)
-        types, units = data["type_vals"], data["unit_vals"]
-        gids = []
-        for c in uniq.tolist():
-            rest, d = divmod(c, n_days)
-            t, u = divmod(rest, n_units)
-            group = (OTHER, types[t], units[u], days[d])
-            g = self.gmap.get(group)
-            if g is None:
-                g = self.gmap[group] = len(others.group_table)
-                others.group_table.append(group)
-            gids.append(g)
+        # The block's distinct groups, decoded with numpy and made into tuples at C speed; a
+        # group gets the next id when the batch meets it first (``gmap`` and ``group_table``
+        # grow together, so the next id is the map's size).
+        rest, d = np.divmod(uniq, n_days)
+        t, u = np.divmod(rest, n_units)
+        groups = list(
+            zip(
+                repeat(OTHER),
+                map(data["type_vals"].__getitem__, t.tolist()),
+                map(data["unit_vals"].__getitem__, u.tolist()),
+                map(days.__getitem__, d.tolist()),
+            )
+        )
+        gmap, known = self.gmap, len(others.group_table)
+        add = gmap.setdefault
+        gids = [add(group, len(gmap)) for group in groups]
+        if len(gmap) > known:
+            others.group_table.extend(
+                [group for group, g in zip(groups, gids, strict=True) if g >= known]
+            )
         others.groups.frombytes(np.array(gids, dtype=np.uint32)[inverse].tobytes())
         mark_uniq, mark_inverse = np.unique(hours, return_inverse=True)
         mids = []
